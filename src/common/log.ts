@@ -1,0 +1,23 @@
+import { pino, type Logger } from 'pino';
+
+/**
+ * One structured logger for every process (pino, JSON lines on stderr so that stdout stays clean for command
+ * output). The level comes from `logging.level` in the config or SKYDIVE_LOGGING_LEVEL.
+ */
+let root: Logger | undefined;
+
+export function logger(): Logger {
+  if (!root) {
+    const level = (process.env.SKYDIVE_LOGGING_LEVEL ?? process.env.SKYDIVE_LOG_LEVEL ?? 'info').toLowerCase();
+    root = pino({ level, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
+  }
+  return root;
+}
+
+export function setLogLevel(level: string): void {
+  logger().level = level.toLowerCase();
+}
+
+export function childLogger(component: string, bindings: Record<string, unknown> = {}): Logger {
+  return logger().child({ component, ...bindings });
+}
