@@ -39,7 +39,7 @@ build: deps $(NATIVE)
 	@touch $(BUILD_STAMP)
 
 test: build
-	SKYDIVE_SHARED=$(SHARED) npx --no-install mocha
+	SKYDIVE_SHARED=$(SHARED) npx --no-install mocha 'dist/test/**/*.test.js'
 
 test-unit: build
 	SKYDIVE_SHARED=$(SHARED) npx --no-install mocha 'dist/test/unit/**/*.test.js'
