@@ -4,6 +4,8 @@ import { registerFlowsCommand } from './flows-command.js';
 import { registerServerCommands } from './server-commands.js';
 import { registerClientCommand } from './client-command.js';
 import { registerLabCommand } from './lab-command.js';
+import { registerCaptureCommands } from './capture-command.js';
+import { registerInjectionCommands } from './injection-command.js';
 import { VERSION } from '../common/version.js';
 
 /** Exit codes: 0 ok, 1 runtime failure (missing file, unreachable analyzer...), 2 bad usage (flag, value). */
@@ -23,7 +25,9 @@ export function buildProgram(): Command {
     .enablePositionalOptions();
   registerFlowsCommand(program);
   registerServerCommands(program);
-  registerClientCommand(program);
+  const client = registerClientCommand(program);
+  registerCaptureCommands(client);
+  registerInjectionCommands(client);
   registerLabCommand(program);
   return program;
 }
