@@ -1,4 +1,6 @@
 import { UsageError } from '../../common/errors.js';
+import { childLogger } from '../../common/log.js';
+import { AGENT_TOPOLOGY_PROBES } from '../../config/schema.js';
 import type { Metadata, Node } from '../../graph/graph.js';
 import { createHostNode } from './host.js';
 import { InterfaceRegistry } from './interfaces.js';
@@ -51,15 +53,25 @@ export async function startAgentProbes(ctx: ProbeContext): Promise<AgentProbes> 
   return { hostNode, probes, stop };
 }
 
+/**
+ * Names from agent.topology.probes that this agent runs. Probes of the original that are not implemented here
+ * (docker, neutron, lldp...) are skipped with a warning, so that configurations written for the original (the
+ * Vagrant lab's `[ovsdb, docker]`) still start; a name nobody knows is a configuration error.
+ */
 function probeNames(v: unknown): string[] {
   const list = Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : [];
+  const known = new Set<string>(AGENT_TOPOLOGY_PROBES);
+  const skipped = list.filter((n) => known.has(n) && !ALWAYS_ON.has(n) && !OPTIONAL[n]);
+  if (skipped.length) {
+    childLogger('probes').warn({ probes: skipped }, `agent.topology.probes: not available in this implementation, skipped: ${skipped.join(', ')}`);
+  }
   for (const n of list) {
-    if (!ALWAYS_ON.has(n) && !OPTIONAL[n]) {
+    if (!ALWAYS_ON.has(n) && !OPTIONAL[n] && !known.has(n)) {
       throw new UsageError(
         'SKYDIVE_CONFIG_PROBE',
         `agent.topology.probes: unknown or unsupported topology probe "${n}" (available: ${[...Object.keys(OPTIONAL), ...ALWAYS_ON].join(', ')})`,
       );
     }
   }
-  return [...new Set(list)];
+  return [...new Set(list.filter((n) => !skipped.includes(n)))];
 }

@@ -92,4 +92,15 @@ describe('agent topology probes', function () {
     );
     assert.equal(g2.nodeCount, 0, 'nothing started');
   });
+
+  it("skips the original's probes that are not implemented here instead of refusing the configuration", async () => {
+    const g3 = new Graph({ host: 'y', origin: 'agent.y' });
+    const started = await startAgentProbes({ graph: g3, hostID: 'y', config: new Config({ agent: { topology: { probes: ['docker'] } } }) });
+    try {
+      assert.deepEqual(started.probes.map((p) => p.name).sort(), ['netlink', 'netns']);
+      assert.ok([...g3.lookupNodes({ Type: 'host', Name: 'y' })].length === 1, 'host node created');
+    } finally {
+      await started.stop();
+    }
+  });
 });
