@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { v5 as uuidv5 } from 'uuid';
+import { createHash, randomUUID } from 'node:crypto';
 
 /**
  * The topology graph: nodes and edges with the original's JSON shape (graffiti/graph), revisions on every change,
@@ -30,12 +29,28 @@ export interface GraphJSON {
 }
 
 /** uuid's NamespaceOID, as the original uses for GenID(s...). */
-const NAMESPACE_OID = '6ba7b812-9dad-11d1-80b4-00c04fd430c8';
+const NAMESPACE_OID = Buffer.from('6ba7b8129dad11d180b400c04fd430c8', 'hex');
+const HEX = Buffer.from('0123456789abcdef');
 
-/** GenID(): random UUIDv4; GenID(a, b, ...): UUIDv5(OID, "a/b/...") so that ids are stable across restarts. */
+/**
+ * GenID(): random UUIDv4; GenID(a, b, ...): UUIDv5(OID, "a/b/...") so that ids are stable across restarts.
+ * UUIDv5 is computed here rather than with the uuid package, which re-parses the namespace on every call: probes and
+ * topology imports generate an ID per element.
+ */
 export function genID(...parts: string[]): string {
   if (parts.length === 0) return randomUUID();
-  return uuidv5(parts.join('/'), NAMESPACE_OID);
+  const h = createHash('sha1').update(NAMESPACE_OID).update(parts.join('/'), 'utf8').digest();
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  // one flat string: concatenated slices would keep a rope per ID, doubling the memory of a large graph
+  const out = Buffer.allocUnsafe(36);
+  let j = 0;
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) out[j++] = 45;
+    out[j++] = HEX[h[i] >> 4];
+    out[j++] = HEX[h[i] & 15];
+  }
+  return out.toString('latin1');
 }
 
 export abstract class GraphElement {
