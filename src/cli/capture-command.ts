@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
-import { UsageError, errorMessage } from '../common/errors.js';
-import { UnreachableError, errorFromResponse, parseAnswer } from '../common/http-client.js';
+import { UsageError } from '../common/errors.js';
+import { parseAnswer } from '../common/http-client.js';
 import { clientFor, printJSON, runClient } from './client-command.js';
 import { choice, collect, positiveInt } from './options.js';
 
@@ -125,17 +125,6 @@ export function registerCaptureCommands(client: Command): void {
 
 /** POST with the `X-Resource-TTL` header (the resource is deleted by the analyzer after `ttlMs`). */
 export async function createWithTTL(cmd: Command, path: string, body: unknown, ttlMs: number): Promise<unknown> {
-  const api = clientFor(cmd);
-  const o = cmd.optsWithGlobals() as { username?: string; password?: string };
-  const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json', 'X-Resource-TTL': `${ttlMs}ms` };
-  if (o.username) headers.Authorization = 'Basic ' + Buffer.from(`${o.username}:${o.password ?? ''}`).toString('base64');
-  let res: Response;
-  try {
-    res = await fetch(`http://${api.addressText}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
-  } catch (err) {
-    throw new UnreachableError(api.addressText, errorMessage((err as { cause?: unknown }).cause ?? err));
-  }
-  const answer = { status: res.status, contentType: res.headers.get('content-type') ?? '', text: await res.text() };
-  if (answer.status < 200 || answer.status >= 300) throw errorFromResponse(answer);
-  return parseAnswer(answer);
+  const res = await clientFor(cmd).request('POST', path, { body, headers: { 'X-Resource-TTL': `${ttlMs}ms` } });
+  return parseAnswer(res);
 }

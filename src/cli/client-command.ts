@@ -114,17 +114,21 @@ export function parseMetadataDef(def: string): Record<string, unknown> {
 
 // ---- queries
 
-type Format = 'json' | 'dot' | 'table';
+type Format = 'json' | 'dot' | 'table' | 'pcap';
+
+/** Formats other than JSON that the analyzer renders itself, by media type (`pcap` only for RawPackets()). */
+const SERVER_FORMATS: Partial<Record<Format, string>> = { dot: 'text/vnd.graphviz', pcap: 'application/vnd.tcpdump.pcap' };
 
 function formatOption(): Option {
-  return new Option('--format <format>', 'output format').choices(['json', 'dot', 'table']).default('json');
+  return new Option('--format <format>', 'output format (pcap: for ...RawPackets() queries)').choices(['json', 'dot', 'table', 'pcap']).default('json');
 }
 
 async function queryAndPrint(api: AnalyzerClient, gremlin: string, format: Format): Promise<void> {
-  if (format === 'dot') {
-    const res = await api.request('POST', '/api/topology', { body: { GremlinQuery: gremlin }, accept: 'text/vnd.graphviz' });
+  const accept = SERVER_FORMATS[format];
+  if (accept) {
+    const res = await api.request('POST', '/api/topology', { body: { GremlinQuery: gremlin }, accept });
     if (res.status < 200 || res.status >= 300) throw errorFromResponse(res);
-    process.stdout.write(res.text);
+    process.stdout.write(res.raw);
     return;
   }
   const res = await api.request('POST', '/api/topology', { body: { GremlinQuery: gremlin } });

@@ -25,12 +25,16 @@ export interface HttpResponse {
   status: number;
   contentType: string;
   text: string;
+  /** The body as received, for binary answers (pcap). */
+  raw: Buffer;
 }
 
 export interface RequestOptions {
   body?: unknown;
   accept?: string;
   timeoutMs?: number;
+  /** Extra request headers (e.g. X-Resource-TTL). */
+  headers?: Record<string, string>;
 }
 
 export class AnalyzerClient {
@@ -49,7 +53,7 @@ export class AnalyzerClient {
   /** Any request; resolves whatever the status (the caller decides), rejects only when the analyzer is unreachable. */
   request(method: string, path: string, opts: RequestOptions = {}): Promise<HttpResponse> {
     const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
-    const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json' };
+    const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json', ...opts.headers };
     if (payload) {
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = String(payload.length);
@@ -59,7 +63,10 @@ export class AnalyzerClient {
       const req = httpRequest({ host: this.address.host, port: this.address.port, method, path, headers, agent: false }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text: raw.toString('utf8'), raw });
+        });
         res.on('error', (err) => reject(new UnreachableError(this.addressText, errorMessage(err))));
       });
       req.setTimeout(opts.timeoutMs ?? 30000, () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));

@@ -7,6 +7,7 @@ import { encodePcap } from '../../src/flow/pcap-writer.js';
 import { buildFrame } from '../../src/injector/packet-builder.js';
 import { startAllInOne, type AllInOne } from '../helpers/allinone.js';
 import { waitFor } from '../helpers/wait.js';
+import { SKYDIVE_BIN } from '../helpers/shared.js';
 import { Cleanup, sh } from '../helpers/sh.js';
 import { FlowsAPI, flowConfig, linuxBridge, vethNamespace } from './flows-support.js';
 
@@ -142,6 +143,11 @@ describe('live captures on veths and Linux bridges (allinone)', function () {
         body: JSON.stringify({ GremlinQuery: q }),
       });
       assert.equal(notPackets.status, 406);
+      // the same through the CLI, as users script it: `client query ... --format pcap > file`
+      const cliFile = join(dir, 'cli.pcap');
+      await sh(`${SKYDIVE_BIN} client query --analyzer ${aio.analyzerAddr} --format pcap "${q}.RawPackets()" > ${cliFile}`);
+      const cliOut = await sh(`tcpdump -nn -r ${cliFile} 2>/dev/null`);
+      assert.equal(cliOut.trim().split('\n').filter((l) => l.includes('ICMP echo')).length, 4);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
