@@ -1,17 +1,28 @@
 import { Command, CommanderError } from 'commander';
 import { SkydiveError, errorMessage } from '../common/errors.js';
-import { registerFlowsCommand } from './flows-command.js';
-import { registerServerCommands } from './server-commands.js';
-import { registerClientCommand } from './client-command.js';
-import { registerLabCommand } from './lab-command.js';
-import { registerCaptureCommands } from './capture-command.js';
-import { registerInjectionCommands } from './injection-command.js';
 import { VERSION } from '../common/version.js';
 
 /** Exit codes: 0 ok, 1 runtime failure (missing file, unreachable analyzer...), 2 bad usage (flag, value). */
 export const EXIT_USAGE = 2;
 
-export function buildProgram(): Command {
+/**
+ * Command groups, loaded on demand: each group pulls in its own dependencies (fastify, ssh2, the flow engine...),
+ * and loading them all costs about half a second of start-up that `skydive flows` on a capture file or a
+ * one-shot `skydive client` call should not pay. `skydive --help` and unknown commands load every group.
+ */
+const COMMAND_GROUPS: Record<string, (program: Command) => Promise<void>> = {
+  flows: async (program) => (await import('./flows-command.js')).registerFlowsCommand(program),
+  server: async (program) => (await import('./server-commands.js')).registerServerCommands(program),
+  client: async (program) => {
+    const client = (await import('./client-command.js')).registerClientCommand(program);
+    (await import('./capture-command.js')).registerCaptureCommands(client);
+    (await import('./injection-command.js')).registerInjectionCommands(client);
+  },
+  lab: async (program) => (await import('./lab-command.js')).registerLabCommand(program),
+};
+const GROUP_OF_COMMAND: Record<string, string> = { flows: 'flows', agent: 'server', analyzer: 'server', allinone: 'server', client: 'client', lab: 'lab' };
+
+export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command('skydive');
   program
     .description('Skydive: real-time network topology and flow analyzer, with its multi-node lab')
@@ -23,17 +34,14 @@ export function buildProgram(): Command {
       outputError: (str, write) => write(str.split('\n')[0] + '\n'),
     })
     .enablePositionalOptions();
-  registerFlowsCommand(program);
-  registerServerCommands(program);
-  const client = registerClientCommand(program);
-  registerCaptureCommands(client);
-  registerInjectionCommands(client);
-  registerLabCommand(program);
+  const first = argv.find((a) => !a.startsWith('-'));
+  const group = first === undefined ? undefined : GROUP_OF_COMMAND[first];
+  for (const [name, register] of Object.entries(COMMAND_GROUPS)) if (!group || name === group) await register(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
