@@ -1,23 +1,24 @@
-import { GremlinSyntaxError, parseGremlin } from '../../gremlin/index.js';
+import { GremlinSyntaxError, createCoreRegistry, parseGremlin, type StepRegistry } from '../../gremlin/index.js';
+import { registerFlowSteps } from '../../analyzer/flows/flow-steps.js';
 
-/**
- * Steps only the analyzer's API serves (flows, metrics...: reference §2.4). The local parser knows the core
- * steps; when it stops at one of these, the query is well-formed up to there and the analyzer checks the rest.
- */
-const ANALYZER_ONLY_STEPS = new Set(
-  ['Flows', 'Hops', 'CaptureNode', 'Node', 'Nodes', 'Metrics', 'Aggregates', 'RawPackets', 'BPF', 'Sockets', 'NextHop', 'Group', 'MoreThan', 'Workflow'].map((s) =>
-    s.toUpperCase(),
-  ),
-);
+/** The analyzer's dialect: core steps plus the flow steps (Flows, Hops, RawPackets...), so scenarios are checked whole. */
+let analyzerDialect: StepRegistry | undefined;
+
+function dialect(): StepRegistry {
+  if (!analyzerDialect) {
+    analyzerDialect = createCoreRegistry();
+    registerFlowSteps(analyzerDialect);
+  }
+  return analyzerDialect;
+}
 
 /** The syntax error of a scenario's Gremlin query (message and 1-based column in the query), if any. */
 export function gremlinProblem(query: string): { message: string; column: number } | undefined {
   try {
-    parseGremlin(query);
+    parseGremlin(query, dialect());
     return undefined;
   } catch (err) {
     if (!(err instanceof GremlinSyntaxError)) throw err;
-    if (ANALYZER_ONLY_STEPS.has(err.near.toUpperCase())) return undefined;
     return { message: err.message, column: err.column };
   }
 }

@@ -65,6 +65,12 @@ checks:
   - name: flows
     gremlin: G.V(.Flows()
 `), /^scenarios\/x\.yaml:4: checks\[0\]\.gremlin: Gremlin syntax error/);
+    // the whole query is checked in the analyzer's dialect, also what follows a flow step
+    assert.match(scenarioError(`name: t
+checks:
+  - name: flows
+    gremlin: G.Flows().Has('Application', 'GRE').Hopz()
+`), /^scenarios\/x\.yaml:4: checks\[0\]\.gremlin: Gremlin syntax error at column 37 near 'Hopz'/);
   });
 
   it('reports a shell syntax error in a command with its line', () => {
