@@ -40,7 +40,12 @@ export interface RequestOptions {
 export class AnalyzerClient {
   readonly address: ServiceAddress;
 
-  constructor(address: string, private readonly auth?: { username: string; password: string }) {
+  constructor(
+    address: string,
+    private readonly auth?: { username: string; password: string },
+    /** Default for requests that do not set `timeoutMs`. */
+    private readonly timeoutMs = 30000,
+  ) {
     const a = parseServiceAddress(address);
     if (typeof a === 'string') throw new SkydiveError('SKYDIVE_CLIENT_BAD_ADDRESS', `bad analyzer address: ${a}`, 400);
     this.address = a;
@@ -69,7 +74,7 @@ export class AnalyzerClient {
         });
         res.on('error', (err) => reject(new UnreachableError(this.addressText, errorMessage(err))));
       });
-      req.setTimeout(opts.timeoutMs ?? 30000, () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+      req.setTimeout(opts.timeoutMs ?? this.timeoutMs, () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
       req.on('error', (err: NodeJS.ErrnoException) => reject(new UnreachableError(this.addressText, err.code ?? err.message)));
       if (payload) req.write(payload);
       req.end();

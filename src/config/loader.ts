@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { editDistance } from '../common/edit-distance.js';
 import { load as loadYAML, YAML11_SCHEMA, YAMLException } from 'js-yaml';
 import { SkydiveError, UsageError, errorMessage } from '../common/errors.js';
 import { childLogger } from '../common/log.js';
@@ -308,7 +309,7 @@ function closest(word: string, candidates: readonly string[]): string | undefine
   let bestD = Infinity;
   const w = word.toLowerCase();
   for (const c of candidates) {
-    const d = levenshtein(w, c.toLowerCase());
+    const d = editDistance(w, c.toLowerCase());
     if (d < bestD) {
       bestD = d;
       best = c;
@@ -316,20 +317,4 @@ function closest(word: string, candidates: readonly string[]): string | undefine
   }
   const limit = Math.max(2, Math.floor(w.length / 5));
   return bestD > 0 && bestD <= limit ? best : undefined;
-}
-
-function levenshtein(a: string, b: string): number {
-  if (a === b) return 0;
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length];
 }

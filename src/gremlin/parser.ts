@@ -1,4 +1,5 @@
 import type { GremlinArg, GremlinStep, Keyword, PredicateArg } from './ast.js';
+import { editDistance } from '../common/edit-distance.js';
 import { GremlinArgumentError, GremlinSyntaxError } from './errors.js';
 import { Lexer, type Token } from './lexer.js';
 import { checkPredicate, PREDICATE_NAMES, predicateName } from './predicates.js';
@@ -146,23 +147,9 @@ export function argumentError(source: string, err: unknown, fallback: { offset: 
 export function suggestions(written: string, known: readonly string[]): string[] {
   const w = written.toLowerCase();
   return known
-    .map((k) => ({ k, d: distance(w, k.toLowerCase()) }))
+    .map((k) => ({ k, d: editDistance(w, k.toLowerCase()) }))
     .filter(({ k, d }) => d <= 2 || (w.length >= 3 && k.toLowerCase().startsWith(w)))
     .sort((a, b) => a.d - b.d)
     .slice(0, 3)
     .map(({ k }) => k);
-}
-
-function distance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length];
 }

@@ -1,6 +1,4 @@
-import { SkydiveError } from '../common/errors.js';
-
-export const API_FAILED = 'SKYDIVE_LAB_API_FAILED';
+import { AnalyzerClient as RestClient, errorFromResponse } from '../common/http-client.js';
 
 export interface AgentStatus {
   IsConnected?: boolean;
@@ -40,46 +38,15 @@ export interface InjectionRequest {
   TTL?: number;
 }
 
-/** An HTTP error answer of the analyzer (e.g. 400 with the Gremlin error text). */
-export class ApiError extends SkydiveError {
-  constructor(readonly status: number, message: string) {
-    super(API_FAILED, message, status >= 400 && status < 500 ? 400 : 502);
-  }
-}
-
 /** REST client of the analyzer as the lab and its scenarios use it (original's paths and JSON shapes). */
-export class AnalyzerClient {
-  constructor(readonly address: string, private readonly timeoutMs = 10000) {}
-
-  get baseURL(): string {
-    return `http://${this.address}`;
-  }
-
-  private async request(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
-    let res: Response;
-    try {
-      res = await fetch(this.baseURL + path, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new SkydiveError(API_FAILED, `analyzer ${this.address} unreachable (${method} ${path}: ${cause})`, 503);
-    }
-    return { status: res.status, text: await res.text() };
-  }
-
-  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const r = await this.request(method, path, body);
-    if (r.status >= 400) throw new ApiError(r.status, `${method} ${path}: HTTP ${r.status}: ${r.text.trim().slice(0, 500)}`);
-    return (r.text ? JSON.parse(r.text) : null) as T;
+export class AnalyzerClient extends RestClient {
+  constructor(address: string, timeoutMs = 10000) {
+    super(address, undefined, timeoutMs);
   }
 
   /** POST /api/topology {"GremlinQuery": q}: nodes, edges, flows, or a number (Count). */
   topology(gremlin: string): Promise<unknown> {
-    return this.json('POST', '/api/topology', { GremlinQuery: gremlin });
+    return this.query(gremlin);
   }
 
   status(): Promise<AnalyzerStatus> {
@@ -103,9 +70,10 @@ export class AnalyzerClient {
     return this.json('POST', '/api/injectpacket', i);
   }
 
+  /** DELETE a resource; one that is already gone (404) is fine. */
   async delete(resource: string, uuid: string): Promise<void> {
-    const r = await this.request('DELETE', `/api/${resource}/${encodeURIComponent(uuid)}`);
-    if (r.status >= 400 && r.status !== 404) throw new ApiError(r.status, `DELETE /api/${resource}/${uuid}: HTTP ${r.status}: ${r.text.trim()}`);
+    const res = await this.request('DELETE', `/api/${resource}/${encodeURIComponent(uuid)}`);
+    if (res.status >= 400 && res.status !== 404) throw errorFromResponse(res);
   }
 }
 

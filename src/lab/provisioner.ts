@@ -132,12 +132,12 @@ export async function waitForAgents(api: AnalyzerClient, agents: string[], timeo
     try {
       const connected = connectedAgents(await api.status());
       const missing = agents.filter((a) => !connected.includes(a));
-      if (!missing.length) return `${agents.length} agent(s) connected (${agents.join(', ')}), API http://${api.address}/`;
+      if (!missing.length) return `${agents.length} agent(s) connected (${agents.join(', ')}), API http://${api.addressText}/`;
       last = `waiting for ${missing.join(', ')}`;
     } catch (err) {
       last = (err as Error).message;
     }
-    if (Date.now() > deadline) throw new SkydiveError(PROVISION_FAILED, `analyzer ${api.address}: agents not connected after ${timeoutMs / 1000} s (${last})`);
+    if (Date.now() > deadline) throw new SkydiveError(PROVISION_FAILED, `analyzer ${api.addressText}: agents not connected after ${timeoutMs / 1000} s (${last})`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../../common/errors.js';
-import { ApiError, type AnalyzerClient } from '../analyzer-api.js';
+import type { AnalyzerClient } from '../analyzer-api.js';
+import { AnalyzerError } from '../../common/http-client.js';
 import type { LabCapabilities } from '../lab.js';
 import { SshConnection } from '../ssh.js';
 import type { HostRecord } from '../state.js';
@@ -273,7 +274,7 @@ async function retry(env: RunEnvironment, timeoutMs: number, attempt: () => Prom
       last = await attempt();
       if (last.ok) return last;
     } catch (err) {
-      if (err instanceof ApiError && err.status === 400) return { ok: false, detail: `analyzer rejected the query: ${err.message}` };
+      if (err instanceof AnalyzerError && err.statusCode === 400) return { ok: false, detail: `analyzer rejected the query: ${err.message}` };
       last = { ok: false, detail: errorMessage(err) };
     }
     if (Date.now() >= deadline) return { ...last, detail: `${last.detail} (after ${(timeoutMs / 1000).toFixed(0)} s)` };
