@@ -25,7 +25,7 @@ $(APT_STAMP): Makefile
 	fi
 	@mkdir -p node_modules && touch $@
 
-$(NPM_STAMP): package.json package-lock.json | $(APT_STAMP)
+$(NPM_STAMP): package-lock.json | $(APT_STAMP)
 	npm ci --no-audit --no-fund
 	@touch $@
 

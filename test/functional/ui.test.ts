@@ -73,6 +73,26 @@ describe('web UI (chromium against a real allinone)', function () {
     assert.equal(label, `host: ${sky.hostID}`);
   });
 
+  it('works outside a secure context (plain http on a lab address: no crypto.randomUUID)', async () => {
+    const insecure = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    try {
+      const errors: string[] = [];
+      insecure.on('pageerror', (err) => errors.push(err.message));
+      // what Chromium takes away from http://10.250.0.2:8082 but not from http://127.0.0.1
+      await insecure.addInitScript('delete Crypto.prototype.randomUUID');
+      await insecure.goto(`http://${sky.analyzerAddr}/`);
+      assert.equal(await insecure.evaluate('typeof crypto.randomUUID'), 'undefined');
+      await waitFor(
+        () => insecure.evaluate(`window.skydive?.cy.getElementById(${JSON.stringify(hostNodeID)}).nonempty()`),
+        (v) => Boolean(v),
+        { what: 'host node drawn without crypto.randomUUID', timeout: 20000 },
+      );
+      assert.deepEqual(errors, []);
+    } finally {
+      await insecure.close();
+    }
+  });
+
   it('shows a network namespace created now, inside the host box, without reloading', async () => {
     await page.evaluate('window.__sameDocument = true');
     cleanup.add(`ip netns del ${NS}`);

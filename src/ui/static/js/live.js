@@ -3,6 +3,18 @@
 // so that a restarted analyzer is not hammered by every open page at once.
 
 const MIN_DELAY_MS = 500;
+
+/**
+ * A random request id. Not crypto.randomUUID(): browsers only offer it in secure contexts (https, localhost),
+ * and analyzers are usually opened over plain http on a lab or management address.
+ */
+function requestID() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
 const MAX_DELAY_MS = 15000;
 
 /**
@@ -55,7 +67,7 @@ export class LiveConnection {
       this.attempt = 0;
       this.onState({ name: 'open' });
       ws.send(
-        JSON.stringify({ Namespace: 'Graph', Type: 'SyncRequest', UUID: crypto.randomUUID(), Obj: {} }),
+        JSON.stringify({ Namespace: 'Graph', Type: 'SyncRequest', UUID: requestID(), Obj: {} }),
       );
     };
     ws.onmessage = (ev) => {
