@@ -71,9 +71,9 @@ function main(): void {
     // the session sends; it only receives neighbour answers, in case the destination MAC must be resolved
     session = new LiveSession(
       plan.ifName,
-      (buf, caplen) => {
+      (buf, offset, caplen) => {
         if (!answer) return;
-        const mac = neighbourAnswer(buf, caplen, wanted);
+        const mac = neighbourAnswer(buf.subarray(offset, offset + caplen), caplen, wanted);
         if (mac) answer(mac);
       },
       { filter: v6 ? 'icmp6 and ip6[40] == 136' : 'arp', snapLength: 128, bufferSize: 1 << 20, promiscuous: false, timeoutMs: 10 },

@@ -82,10 +82,15 @@ function main(): void {
     if (!spec.ifName) fail('capture worker: no interface name');
     let session: LiveSession;
     try {
-      session = new LiveSession(spec.ifName, (buf, caplen, wireLen, tsMs) => table.processPacket(buf, 0, caplen, wireLen, tsMs, linkType), {
+      session = new LiveSession(spec.ifName, (buf, offset, caplen, wireLen, tsMs) => table.processPacket(buf, offset, caplen, wireLen, tsMs, linkType), {
         filter: spec.bpf,
         snapLength: spec.headerSize,
         bufferSize: spec.bufferSize,
+        // the interface went away: say why, then end as on stop, with the flows counted so far
+        onError: (err) => {
+          send({ type: 'error', error: err.message });
+          stop();
+        },
       });
     } catch (err) {
       fail(errorMessage(err));
