@@ -48,8 +48,13 @@ function rawPacketsOf(flows: Flow[], linkType: number): Record<string, RawPacket
 /** Flows are sent in batches so that one line stays small enough for the parent to parse quickly. */
 const BATCH = 500;
 
-function sendFlows(flows: Flow[], linkType: number): void {
+/**
+ * Send flows in lines of BATCH, yielding to the event loop between lines: an update of 65,536 flows takes about a
+ * second to serialise, and the capture ring must keep being read meanwhile or the kernel drops packets.
+ */
+async function sendFlows(flows: Flow[], linkType: number): Promise<void> {
   for (let i = 0; i < flows.length; i += BATCH) {
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
     const batch = flows.slice(i, i + BATCH);
     send({ type: 'flows', flows: batch.map((f) => f.toJSON() as unknown as Record<string, unknown>), rawPackets: rawPacketsOf(batch, linkType) });
   }
@@ -89,7 +94,7 @@ function main(): void {
         // the interface went away: say why, then end as on stop, with the flows counted so far
         onError: (err) => {
           send({ type: 'error', error: err.message });
-          stop();
+          void stop();
         },
       });
     } catch (err) {
@@ -112,13 +117,13 @@ function main(): void {
       send({ type: 'stats', stats: JSON.parse(s) as CaptureCountersJSON });
     }
   };
-  const updateTimer = setInterval(() => sendFlows(table.update(Date.now()), linkType), spec.updateSec * 1000);
+  const updateTimer = setInterval(() => void sendFlows(table.update(Date.now()), linkType), spec.updateSec * 1000);
   const statsTimer = setInterval(reportStats, (spec.statsSec ?? spec.updateSec) * 1000);
   // expiry walks every flow: checked a few times per expiry period, as the idle timeout needs no more precision
-  const expireTimer = setInterval(() => sendFlows(table.expire(Date.now()), linkType), Math.max(spec.updateSec, Math.min(spec.expireSec / 4, 60)) * 1000);
+  const expireTimer = setInterval(() => void sendFlows(table.expire(Date.now()), linkType), Math.max(spec.updateSec, Math.min(spec.expireSec / 4, 60)) * 1000);
 
   let stopping = false;
-  const stop = () => {
+  const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     clearInterval(updateTimer);
@@ -126,7 +131,7 @@ function main(): void {
     clearInterval(expireTimer);
     close();
     reportStats();
-    sendFlows(table.expireNow(), linkType);
+    await sendFlows(table.expireNow(), linkType);
     // exit once stdout has drained: the last flows must reach the agent
     process.stdout.write('', () => process.exit(0));
   };
@@ -140,7 +145,7 @@ function main(): void {
     } catch {
       return;
     }
-    if (msg.type === 'stop') stop();
+    if (msg.type === 'stop') void stop();
   });
   commands.on('close', stop);
 }
