@@ -60,39 +60,6 @@ export const MAX_LAYERS = 64;
 /** At most this many flows (encapsulation levels) per packet. */
 export const MAX_SUBPACKETS = 32;
 
-/** Layer flag: MPLS label with the bottom-of-stack bit. */
-export const LF_BOTTOM = 1;
-
-// What a layer means for the sub-packet being built: the first layer of a role is remembered (R_ETH..R_DNS),
-// others cut the sub-packet after them.
-const R_NONE = 0;
-const R_ETH = 1;
-const R_V4 = 2;
-const R_V6 = 3;
-const R_TCP = 4;
-const R_UDP = 5;
-const R_SCTP = 6;
-const R_ICMP = 7;
-const R_DNS = 8;
-const R_COUNT = 9;
-const R_CUT = 10;
-const R_MPLS = 11;
-const R_GRE = 12;
-const ROLES = new Uint8Array(256);
-ROLES[L_ETHERNET] = R_ETH;
-ROLES[L_IPV4] = R_V4;
-ROLES[L_IPV6] = R_V6;
-ROLES[L_TCP] = R_TCP;
-ROLES[L_UDP] = R_UDP;
-ROLES[L_SCTP] = R_SCTP;
-ROLES[L_ICMPV4] = R_ICMP;
-ROLES[L_ICMPV6] = R_ICMP;
-ROLES[L_DNS] = R_DNS;
-ROLES[L_VXLAN] = R_CUT;
-ROLES[L_GENEVE] = R_CUT;
-ROLES[L_MPLS] = R_MPLS;
-ROLES[L_GRE] = R_GRE;
-
 // pseudo decoders (not layers)
 const D_ERSPAN = 200;
 const D_MPLS_PAYLOAD = 201;
@@ -162,7 +129,8 @@ function ipNext(proto: number): number {
   }
 }
 
-function udpPortNext(p: number): number {
+/** Layer decoded after UDP for a port (0: none). */
+export function udpPortNext(p: number): number {
   switch (p) {
     case 53:
       return L_DNS;
@@ -215,6 +183,16 @@ function tcpPortNext(p: number): number {
   }
 }
 
+/** GRE header length after its source route entries (until a NULL one); beyond avail when they do not fit. */
+function greRoutingEnd(b: Uint8Array, pos: number, hl: number, avail: number): number {
+  for (;;) {
+    if (hl + 4 > avail) return avail + 1;
+    const sreLen = b[pos + hl + 3];
+    hl += 4 + sreLen;
+    if (sreLen === 0) return hl;
+  }
+}
+
 function sctpChunkLayer(t: number): number {
   if (t <= 11) return L_SCTP_DATA + t;
   if (t === 14) return L_SCTP_SHUTDOWN_COMPLETE;
@@ -225,9 +203,14 @@ function sctpChunkLayer(t: number): number {
  * Decodes one packet into preallocated typed arrays (layer type, offset, header length, payload end, value) and
  * splits it into sub-packets, one per encapsulation level. Nothing is allocated per packet: the decoder keeps
  * a reference to the caller's buffer until the next decode.
+ *
+ * decode() handles the common layers and tunnels itself and leaves the others to decodeRare(), which keeps the
+ * function that runs for every decoded packet small for the JIT.
  */
 export class PacketDecoder {
   buf: Uint8Array = new Uint8Array(0);
+  /** Big-endian view of buf (see view()): one load per multi-byte field instead of one per byte. */
+  dv = new DataView(this.buf.buffer);
   /** Number of decoded layers. */
   n = 0;
   readonly types = new Uint8Array(MAX_LAYERS);
@@ -239,7 +222,6 @@ export class PacketDecoder {
   readonly ends = new Int32Array(MAX_LAYERS);
   /** VLAN id (Dot1Q), VNI (VXLAN, Geneve), key (GRE), label (MPLS). */
   readonly vals = new Float64Array(MAX_LAYERS);
-  readonly flags = new Uint8Array(MAX_LAYERS);
   /** Decoding stopped on a malformed or truncated header (the layers before it are still valid). */
   malformed = false;
   /** Index of the first IPv4 layer when it is a fragment, else -1. */
@@ -260,98 +242,95 @@ export class PacketDecoder {
   readonly subIcmp = new Int32Array(MAX_SUBPACKETS);
   readonly subDns = new Int32Array(MAX_SUBPACKETS);
 
-  // the sub-packet being built: its first layer, and its first layer of each role (-1 if none yet)
+  // the sub-packet being built: its first layer, and its first layer of each role (-1 if none yet); plain fields
+  // rather than an array, so that the JIT keeps them in registers
   private cStart = 0;
-  private readonly cur = new Int32Array(R_COUNT);
+  private cEth = -1;
+  private cV4 = -1;
+  private cV6 = -1;
+  private cTcp = -1;
+  private cUdp = -1;
+  private cSctp = -1;
+  private cIcmp = -1;
+  private cDns = -1;
   /** Header bytes of all layers so far. */
   private hdrAll = 0;
-  /** A GRE layer was just added: cut after it unless MPLS follows. */
-  private greCut = false;
   private firstV4 = -1;
+  /** Where decodeRare() left the decoding position. */
+  private rarePos = 0;
 
-  /**
-   * Appends a layer and keeps the sub-packets up to date, so that decoding is a single pass: a level is cut
-   * after VXLAN, Geneve, the bottom MPLS label, and GRE unless MPLS follows it.
-   */
-  private add(type: number, off: number, len: number, end: number, val: number, flag: number): void {
-    if (this.greCut) {
-      this.greCut = false;
-      if (type !== L_MPLS) this.cut();
-    }
+  /** Appends a layer; returns its index. (The caller records its role in the sub-packet being built.) */
+  private push(type: number, off: number, len: number, end: number, val: number): number {
     const n = this.n;
     this.types[n] = type;
     this.offs[n] = off;
     this.lens[n] = len;
     this.ends[n] = end;
     this.vals[n] = val;
-    this.flags[n] = flag;
     this.n = n + 1;
     this.hdrAll += len;
-    const role = ROLES[type];
-    if (role === R_NONE) return;
-    if (role < R_COUNT) {
-      if (this.cur[role] < 0) this.cur[role] = n;
-      if (role === R_V4 && this.firstV4 < 0) this.firstV4 = n;
-    } else if (role === R_CUT || (role === R_MPLS && flag & LF_BOTTOM)) this.cut();
-    else if (role === R_GRE) this.greCut = true;
+    return n;
   }
 
   /**
-   * Ends the current sub-packet after the last added layer. One with neither Ethernet nor IP is not ended: its
-   * layers become the start of the next one.
+   * Ends the current sub-packet after the last added layer: after VXLAN, Geneve, the bottom MPLS label, and GRE
+   * unless MPLS follows it. One with neither Ethernet nor IP is not ended: its layers become the start of the
+   * next one.
    */
   private cut(): void {
-    const c = this.cur;
-    const net = c[R_V4] >= 0 ? c[R_V4] : c[R_V6];
-    if (c[R_ETH] < 0 && net < 0) return;
+    const eth = this.cEth;
+    const net = this.cV4 >= 0 ? this.cV4 : this.cV6;
+    if (eth < 0 && net < 0) return;
     const s = this.subCount;
     if (s >= MAX_SUBPACKETS) return;
     this.subStart[s] = this.cStart;
     this.subEnd[s] = this.n;
-    this.subEth[s] = c[R_ETH];
+    this.subEth[s] = eth;
     this.subNet[s] = net;
-    this.subTrans[s] = c[R_TCP] >= 0 ? c[R_TCP] : c[R_UDP] >= 0 ? c[R_UDP] : c[R_SCTP];
-    this.subIcmp[s] = net >= 0 ? c[R_ICMP] : -1;
-    this.subDns[s] = c[R_DNS];
+    this.subTrans[s] = this.cTcp >= 0 ? this.cTcp : this.cUdp >= 0 ? this.cUdp : this.cSctp;
+    this.subIcmp[s] = net >= 0 ? this.cIcmp : -1;
+    this.subDns[s] = this.cDns;
     this.subCount = s + 1;
     this.subHdrBefore[s + 1] = this.hdrAll;
     this.cStart = this.n;
-    c.fill(-1);
+    this.resetRoles();
+  }
+
+  private resetRoles(): void {
+    this.cEth = -1;
+    this.cV4 = -1;
+    this.cV6 = -1;
+    this.cTcp = -1;
+    this.cUdp = -1;
+    this.cSctp = -1;
+    this.cIcmp = -1;
+    this.cDns = -1;
   }
 
   /** Decodes buf[off, off+caplen) captured with the given pcap link type. Returns the number of layers. */
   decode(buf: Uint8Array, off: number, caplen: number, linkType: number): number {
-    this.buf = buf;
+    this.view(buf);
     this.n = 0;
     this.malformed = false;
     this.fragLayer = -1;
     this.subCount = 0;
     this.subHdrBefore[0] = 0;
     this.cStart = 0;
-    this.cur.fill(-1);
+    this.resetRoles();
     this.hdrAll = 0;
-    this.greCut = false;
     this.firstV4 = -1;
     let next: number;
-    switch (linkType) {
-      case LINKTYPE_ETHERNET:
-        next = L_ETHERNET;
-        break;
-      case LINKTYPE_RAW:
-      case LINKTYPE_RAW_BSD:
-      case LINKTYPE_RAW_OPENBSD:
-        next = D_RAWIP;
-        break;
-      case LINKTYPE_LINUX_SLL:
-        next = L_LINUX_SLL;
-        break;
-      default:
-        this.malformed = true;
-        return 0;
+    if (linkType === LINKTYPE_ETHERNET) next = L_ETHERNET;
+    else if (linkType === LINKTYPE_RAW || linkType === LINKTYPE_RAW_BSD || linkType === LINKTYPE_RAW_OPENBSD) next = D_RAWIP;
+    else if (linkType === LINKTYPE_LINUX_SLL) next = L_LINUX_SLL;
+    else {
+      this.malformed = true;
+      return 0;
     }
     const b = buf;
+    const dv = this.dv;
     let pos = off;
-    let end = Math.min(off + caplen, buf.length);
+    let end = off + caplen < buf.length ? off + caplen : buf.length;
     let prevType = 0;
     while (next !== 0 && this.n < MAX_LAYERS) {
       const avail = end - pos;
@@ -365,8 +344,9 @@ export class PacketDecoder {
             this.malformed = true;
             break;
           }
-          const et = (b[pos + 12] << 8) | b[pos + 13];
-          this.add(L_ETHERNET, pos, 14, end, 0, 0);
+          const et = dv.getUint16(pos + 12);
+          const i = this.push(L_ETHERNET, pos, 14, end, 0);
+          if (this.cEth < 0) this.cEth = i;
           pos += 14;
           if (et <= 1500) {
             // 802.3 length field: the payload is LLC, any padding after it is not
@@ -382,16 +362,9 @@ export class PacketDecoder {
             this.malformed = true;
             break;
           }
-          this.add(L_DOT1Q, pos, 4, end, ((b[pos] << 8) | b[pos + 1]) & 0xfff, 0);
-          next = etherNext((b[pos + 2] << 8) | b[pos + 3]);
+          this.push(L_DOT1Q, pos, 4, end, dv.getUint16(pos) & 0xfff);
+          next = etherNext(dv.getUint16(pos + 2));
           pos += 4;
-          break;
-        }
-        case D_RAWIP: {
-          const v = b[pos] >> 4;
-          if (v === 4) next = L_IPV4;
-          else if (v === 6) next = L_IPV6;
-          else this.malformed = true;
           break;
         }
         case L_IPV4: {
@@ -404,30 +377,29 @@ export class PacketDecoder {
             this.malformed = true;
             break;
           }
-          let tl = (b[pos + 2] << 8) | b[pos + 3];
+          let tl = dv.getUint16(pos + 2);
           // a zero total length comes from TCP segmentation offload: the IP payload is the rest of the frame
           if (tl === 0) tl = avail;
           const reassembled = pos === this.reassembledAt;
           if (reassembled) tl = avail;
           if (tl < ihl) {
             // a bad total length still yields an IPv4 layer with its addresses, nothing after it
-            this.add(L_IPV4, pos, ihl, pos + ihl, 0, 0);
+            this.addIPv4(pos, ihl, pos + ihl);
             this.malformed = true;
             break;
           }
           if (pos + tl < end) end = pos + tl;
-          const ipIndex = this.n;
-          this.add(L_IPV4, pos, ihl, end, 0, 0);
+          const ipIndex = this.addIPv4(pos, ihl, end);
           const proto = b[pos + 9];
-          const fragField = ((b[pos + 6] & 0x3f) << 8) | b[pos + 7];
+          const fragField = dv.getUint16(pos + 6) & 0x3fff;
           pos += ihl;
           if (reassembled) {
-            this.add(L_FRAGMENT, pos, 0, end, 0, 0);
+            this.push(L_FRAGMENT, pos, 0, end, 0);
             next = ipNext(proto);
           } else if (fragField & 0x3fff) {
             // MF set or non-zero offset: the payload is a fragment, not decodable alone
             if (this.fragLayer < 0 && this.firstV4 === ipIndex) this.fragLayer = ipIndex;
-            if (pos < end) this.add(L_FRAGMENT, pos, end - pos, end, 0, 0);
+            if (pos < end) this.push(L_FRAGMENT, pos, end - pos, end, 0);
           } else {
             next = ipNext(proto);
           }
@@ -438,53 +410,12 @@ export class PacketDecoder {
             this.malformed = true;
             break;
           }
-          const plen = (b[pos + 4] << 8) | b[pos + 5];
+          const plen = dv.getUint16(pos + 4);
           if (plen !== 0 && pos + 40 + plen < end) end = pos + 40 + plen;
-          this.add(L_IPV6, pos, 40, end, 0, 0);
+          const i = this.push(L_IPV6, pos, 40, end, 0);
+          if (this.cV6 < 0) this.cV6 = i;
           next = ipNext(b[pos + 6]);
           pos += 40;
-          break;
-        }
-        case L_IPV6_HOPBYHOP:
-        case L_IPV6_ROUTING:
-        case L_IPV6_DESTINATION: {
-          if (avail < 8) {
-            this.malformed = true;
-            break;
-          }
-          const hl = (b[pos + 1] + 1) << 3;
-          if (hl > avail) {
-            this.malformed = true;
-            break;
-          }
-          this.add(cur, pos, hl, end, 0, 0);
-          next = ipNext(b[pos]);
-          pos += hl;
-          break;
-        }
-        case L_IPV6_FRAGMENT: {
-          if (avail < 8) {
-            this.malformed = true;
-            break;
-          }
-          this.add(L_IPV6_FRAGMENT, pos, 8, end, 0, 0);
-          pos += 8;
-          if (pos < end) this.add(L_FRAGMENT, pos, end - pos, end, 0, 0);
-          break;
-        }
-        case L_IPSEC_AH: {
-          if (avail < 12) {
-            this.malformed = true;
-            break;
-          }
-          const hl = (b[pos + 1] + 2) << 2;
-          if (hl > avail) {
-            this.malformed = true;
-            break;
-          }
-          this.add(L_IPSEC_AH, pos, hl, end, 0, 0);
-          next = ipNext(b[pos]);
-          pos += hl;
           break;
         }
         case L_TCP: {
@@ -497,9 +428,10 @@ export class PacketDecoder {
             this.malformed = true;
             break;
           }
-          this.add(L_TCP, pos, doff, end, 0, 0);
-          const app = tcpPortNext((b[pos + 2] << 8) | b[pos + 3]);
-          next = app !== 0 ? app : tcpPortNext((b[pos] << 8) | b[pos + 1]);
+          const i = this.push(L_TCP, pos, doff, end, 0);
+          if (this.cTcp < 0) this.cTcp = i;
+          const app = tcpPortNext(dv.getUint16(pos + 2));
+          next = app !== 0 ? app : tcpPortNext(dv.getUint16(pos));
           pos += doff;
           break;
         }
@@ -508,15 +440,16 @@ export class PacketDecoder {
             this.malformed = true;
             break;
           }
-          const ulen = (b[pos + 4] << 8) | b[pos + 5];
+          const ulen = dv.getUint16(pos + 4);
           if (ulen !== 0 && ulen < 8) {
             this.malformed = true;
             break;
           }
           if (ulen !== 0 && pos + ulen < end) end = pos + ulen;
-          this.add(L_UDP, pos, 8, end, 0, 0);
-          const app = udpPortNext((b[pos + 2] << 8) | b[pos + 3]);
-          next = app !== 0 ? app : udpPortNext((b[pos] << 8) | b[pos + 1]);
+          const i = this.push(L_UDP, pos, 8, end, 0);
+          if (this.cUdp < 0) this.cUdp = i;
+          const app = udpPortNext(dv.getUint16(pos + 2));
+          next = app !== 0 ? app : udpPortNext(dv.getUint16(pos));
           pos += 8;
           break;
         }
@@ -525,79 +458,8 @@ export class PacketDecoder {
             this.malformed = true;
             break;
           }
-          this.add(L_ICMPV4, pos, 8, end, 0, 0);
-          break;
-        }
-        case L_ICMPV6: {
-          if (avail < 4) {
-            this.malformed = true;
-            break;
-          }
-          this.add(L_ICMPV6, pos, 4, end, 0, 0);
-          const t = b[pos];
-          pos += 4;
-          const rest = end - pos;
-          if (t === 128 || t === 129) {
-            if (rest >= 4) this.add(L_ICMPV6_ECHO, pos, 4, end, 0, 0);
-            else if (rest > 0) this.malformed = true;
-          } else if (t === 133) {
-            if (rest >= 4) this.add(L_ICMPV6_ROUTER_SOLICITATION, pos, rest, end, 0, 0);
-          } else if (t === 134) {
-            if (rest >= 12) this.add(L_ICMPV6_ROUTER_ADVERTISEMENT, pos, rest, end, 0, 0);
-          } else if (t === 135) {
-            if (rest >= 20) this.add(L_ICMPV6_NEIGHBOR_SOLICITATION, pos, rest, end, 0, 0);
-          } else if (t === 136) {
-            if (rest >= 20) this.add(L_ICMPV6_NEIGHBOR_ADVERTISEMENT, pos, rest, end, 0, 0);
-          } else if (t === 137) {
-            if (rest >= 36) this.add(L_ICMPV6_REDIRECT, pos, rest, end, 0, 0);
-          }
-          break;
-        }
-        case L_GRE: {
-          if (avail < 4) {
-            this.malformed = true;
-            break;
-          }
-          const f = b[pos];
-          let hl = 4;
-          if (f & 0xc0) hl += 4; // checksum and/or routing present: checksum + offset word
-          let key = 0;
-          if (f & 0x20) {
-            const k = pos + hl;
-            if (hl + 4 <= avail) key = ((b[k] << 24) | (b[k + 1] << 16) | (b[k + 2] << 8) | b[k + 3]) >>> 0;
-            hl += 4;
-          }
-          if (f & 0x10) hl += 4; // sequence number
-          if (b[pos + 1] & 0x80) hl += 4; // acknowledgment number (GRE version 1)
-          if (f & 0x40) {
-            // routing: source route entries until a NULL one
-            for (;;) {
-              if (hl + 4 > avail) {
-                hl = avail + 1;
-                break;
-              }
-              const sreLen = b[pos + hl + 3];
-              hl += 4 + sreLen;
-              if (sreLen === 0) break;
-            }
-          }
-          if (hl > avail) {
-            this.malformed = true;
-            break;
-          }
-          this.add(L_GRE, pos, hl, end, key, 0);
-          next = etherNext((b[pos + 2] << 8) | b[pos + 3]);
-          pos += hl;
-          break;
-        }
-        case D_ERSPAN: {
-          // ERSPAN type II: an 8-byte header (not a layer of its own), then the mirrored Ethernet frame
-          if (avail < 8) {
-            this.malformed = true;
-            break;
-          }
-          pos += 8;
-          next = L_ETHERNET;
+          const i = this.push(L_ICMPV4, pos, 8, end, 0);
+          if (this.cIcmp < 0) this.cIcmp = i;
           break;
         }
         case L_VXLAN: {
@@ -605,7 +467,8 @@ export class PacketDecoder {
             this.malformed = true;
             break;
           }
-          this.add(L_VXLAN, pos, 8, end, (b[pos + 4] << 16) | (b[pos + 5] << 8) | b[pos + 6], 0);
+          this.push(L_VXLAN, pos, 8, end, dv.getUint32(pos + 4) >>> 8);
+          this.cut();
           pos += 8;
           next = L_ETHERNET;
           break;
@@ -630,166 +493,43 @@ export class PacketDecoder {
             this.malformed = true;
             break;
           }
-          this.add(L_GENEVE, pos, hl, end, (b[pos + 4] << 16) | (b[pos + 5] << 8) | b[pos + 6], 0);
-          next = etherNext((b[pos + 2] << 8) | b[pos + 3]);
+          this.push(L_GENEVE, pos, hl, end, dv.getUint32(pos + 4) >>> 8);
+          this.cut();
+          next = etherNext(dv.getUint16(pos + 2));
           pos += hl;
           break;
         }
-        case L_MPLS: {
+        case L_GRE: {
           if (avail < 4) {
             this.malformed = true;
             break;
           }
-          const bottom = b[pos + 2] & 1;
-          this.add(L_MPLS, pos, 4, end, (b[pos] << 12) | (b[pos + 1] << 4) | (b[pos + 2] >> 4), bottom ? LF_BOTTOM : 0);
-          pos += 4;
-          next = bottom ? D_MPLS_PAYLOAD : L_MPLS;
-          break;
-        }
-        case D_MPLS_PAYLOAD: {
-          // as skydive's MPLS payload decoder: IP when the version nibble says so and the header fits, else Ethernet
-          const v = b[pos] >> 4;
-          const ihl = (b[pos] & 0x0f) << 2;
-          if (v === 4 && avail >= 20 && ihl >= 20 && ihl <= avail) next = L_IPV4;
-          else if (v === 6 && avail >= 40) next = L_IPV6;
-          else next = L_ETHERNET;
-          break;
-        }
-        case L_ARP: {
-          if (avail < 8) {
-            this.malformed = true;
-            break;
+          const f = b[pos];
+          let hl = 4;
+          if (f & 0xc0) hl += 4; // checksum and/or routing present: checksum + offset word
+          let key = 0;
+          if (f & 0x20) {
+            const k = pos + hl;
+            if (hl + 4 <= avail) key = dv.getUint32(k);
+            hl += 4;
           }
-          const total = 8 + 2 * (b[pos + 4] + b[pos + 5]);
-          if (total > avail) {
-            this.malformed = true;
-            break;
-          }
-          this.add(L_ARP, pos, total, end, 0, 0);
-          break;
-        }
-        case L_SCTP: {
-          if (avail < 12) {
-            this.malformed = true;
-            break;
-          }
-          this.add(L_SCTP, pos, 12, end, 0, 0);
-          pos += 12;
-          while (pos < end && this.n < MAX_LAYERS) {
-            if (end - pos < 4) {
-              this.malformed = true;
-              break;
-            }
-            const clen = (b[pos + 2] << 8) | b[pos + 3];
-            if (clen < 4 || pos + clen > end) {
-              this.malformed = true;
-              break;
-            }
-            const padded = (clen + 3) & ~3;
-            this.add(sctpChunkLayer(b[pos]), pos, Math.min(padded, end - pos), end, 0, 0);
-            pos += padded;
-          }
-          break;
-        }
-        case L_IGMP: {
-          if (avail < 8) {
-            this.malformed = true;
-            break;
-          }
-          this.add(L_IGMP, pos, avail, end, 0, 0);
-          break;
-        }
-        case L_VRRPV2: {
-          const count = avail >= 4 ? b[pos + 3] : 0;
-          if (avail >= 8 && b[pos] >> 4 === 2 && 16 + 4 * count <= avail) this.add(L_VRRPV2, pos, avail, end, 0, 0);
-          break;
-        }
-        case L_IPSEC_ESP: {
-          if (avail < 8) {
-            this.malformed = true;
-            break;
-          }
-          this.add(L_IPSEC_ESP, pos, avail, end, 0, 0);
-          break;
-        }
-        case L_LLC: {
-          if (avail < 3) {
-            this.malformed = true;
-            break;
-          }
-          const dsap = b[pos];
-          const ssap = b[pos + 1];
-          const hl = (b[pos + 2] & 3) === 3 ? 3 : 4;
+          if (f & 0x10) hl += 4; // sequence number
+          if (b[pos + 1] & 0x80) hl += 4; // acknowledgment number (GRE version 1)
+          if (f & 0x40) hl = greRoutingEnd(b, pos, hl, avail);
           if (hl > avail) {
             this.malformed = true;
             break;
           }
-          this.add(L_LLC, pos, hl, end, 0, 0);
+          this.push(L_GRE, pos, hl, end, key);
+          next = etherNext(dv.getUint16(pos + 2));
+          // GRE ends its level, unless an MPLS stack follows: the level then ends after the stack
+          if (next !== L_MPLS) this.cut();
           pos += hl;
-          if (dsap === 0xaa && ssap === 0xaa) {
-            if (end - pos >= 5) {
-              this.add(L_SNAP, pos, 5, end, 0, 0);
-              next = etherNext((b[pos + 3] << 8) | b[pos + 4]);
-              pos += 5;
-            } else if (end > pos) this.malformed = true;
-          } else if (dsap === 0x42 && ssap === 0x42 && end - pos >= 4) {
-            this.add(L_STP, pos, end - pos, end, 0, 0);
-          }
           break;
         }
-        case L_LINUX_SLL: {
-          if (avail < 16) {
-            this.malformed = true;
-            break;
-          }
-          this.add(L_LINUX_SLL, pos, 16, end, 0, 0);
-          next = etherNext((b[pos + 14] << 8) | b[pos + 15]);
-          pos += 16;
-          break;
-        }
-        case L_GTPV1U: {
-          const hl = gtpv1uHeaderLength(b, pos, end);
-          if (hl < 0) break;
-          this.add(L_GTPV1U, pos, hl, end, 0, 0);
-          pos += hl;
-          if (pos < end) {
-            const v = b[pos] >> 4;
-            if (v === 4) next = L_IPV4;
-            else if (v === 6) next = L_IPV6;
-          }
-          break;
-        }
-        case L_DNS: {
-          // DNS over TCP carries a 2-byte length prefix before the message
-          const msg = prevType === L_TCP ? pos + 2 : pos;
-          if (isDNS(b, msg, end)) this.add(L_DNS, msg, end - msg, end, 0, 0);
-          break;
-        }
-        case L_TLS:
-          if (isTLS(b, pos, end)) this.add(L_TLS, pos, avail, end, 0, 0);
-          break;
-        case L_NTP:
-          if (avail >= 48) this.add(L_NTP, pos, avail, end, 0, 0);
-          break;
-        case L_DHCPV4:
-          if (avail >= 240) this.add(L_DHCPV4, pos, avail, end, 0, 0);
-          break;
-        case L_DHCPV6:
-          if (avail >= 4) this.add(L_DHCPV6, pos, avail, end, 0, 0);
-          break;
-        case L_SIP:
-          if (isSIP(b, pos, end)) this.add(L_SIP, pos, avail, end, 0, 0);
-          break;
-        case L_SFLOW:
-          if (avail >= 28) this.add(L_SFLOW, pos, avail, end, 0, 0);
-          break;
-        case L_BFD:
-          if (avail >= 24 && b[pos] >> 5 === 1) this.add(L_BFD, pos, avail, end, 0, 0);
-          break;
-        case L_MODBUSTCP:
-          if (avail >= 7 && b[pos + 2] === 0 && b[pos + 3] === 0) this.add(L_MODBUSTCP, pos, avail, end, 0, 0);
-          break;
         default:
+          next = this.decodeRare(cur, pos, end, prevType);
+          pos = this.rarePos;
           break;
       }
       prevType = cur;
@@ -797,6 +537,287 @@ export class PacketDecoder {
     // the rest after the last cut is the innermost sub-packet (dropped if it has neither Ethernet nor IP)
     if (this.n > this.cStart) this.cut();
     return this.n;
+  }
+
+  /** Makes buf the decoder's buffer; returns its DataView. */
+  view(buf: Uint8Array): DataView {
+    if (buf !== this.buf) {
+      // a capture reader reuses one buffer: the view is made again only when the caller passes another one
+      this.buf = buf;
+      this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    return this.dv;
+  }
+
+  private addIPv4(pos: number, ihl: number, end: number): number {
+    const i = this.push(L_IPV4, pos, ihl, end, 0);
+    if (this.cV4 < 0) this.cV4 = i;
+    if (this.firstV4 < 0) this.firstV4 = i;
+    return i;
+  }
+
+  /**
+   * The layers that decode() does not handle itself: decodes layer `cur` at pos (payload up to end), leaves the
+   * next position in rarePos and returns the next decoder (0 = stop).
+   */
+  private decodeRare(cur: number, pos: number, end: number, prevType: number): number {
+    const b = this.buf;
+    const avail = end - pos;
+    let next = 0;
+    switch (cur) {
+      case D_RAWIP: {
+        const v = b[pos] >> 4;
+        if (v === 4) next = L_IPV4;
+        else if (v === 6) next = L_IPV6;
+        else this.malformed = true;
+        break;
+      }
+      case L_IPV6_HOPBYHOP:
+      case L_IPV6_ROUTING:
+      case L_IPV6_DESTINATION: {
+        if (avail < 8) {
+          this.malformed = true;
+          break;
+        }
+        const hl = (b[pos + 1] + 1) << 3;
+        if (hl > avail) {
+          this.malformed = true;
+          break;
+        }
+        this.push(cur, pos, hl, end, 0);
+        next = ipNext(b[pos]);
+        pos += hl;
+        break;
+      }
+      case L_IPV6_FRAGMENT: {
+        if (avail < 8) {
+          this.malformed = true;
+          break;
+        }
+        this.push(L_IPV6_FRAGMENT, pos, 8, end, 0);
+        pos += 8;
+        if (pos < end) this.push(L_FRAGMENT, pos, end - pos, end, 0);
+        break;
+      }
+      case L_IPSEC_AH: {
+        if (avail < 12) {
+          this.malformed = true;
+          break;
+        }
+        const hl = (b[pos + 1] + 2) << 2;
+        if (hl > avail) {
+          this.malformed = true;
+          break;
+        }
+        this.push(L_IPSEC_AH, pos, hl, end, 0);
+        next = ipNext(b[pos]);
+        pos += hl;
+        break;
+      }
+      case L_ICMPV6: {
+        if (avail < 4) {
+          this.malformed = true;
+          break;
+        }
+        const i = this.push(L_ICMPV6, pos, 4, end, 0);
+        if (this.cIcmp < 0) this.cIcmp = i;
+        const t = b[pos];
+        pos += 4;
+        const rest = end - pos;
+        if (t === 128 || t === 129) {
+          if (rest >= 4) this.push(L_ICMPV6_ECHO, pos, 4, end, 0);
+          else if (rest > 0) this.malformed = true;
+        } else if (t === 133) {
+          if (rest >= 4) this.push(L_ICMPV6_ROUTER_SOLICITATION, pos, rest, end, 0);
+        } else if (t === 134) {
+          if (rest >= 12) this.push(L_ICMPV6_ROUTER_ADVERTISEMENT, pos, rest, end, 0);
+        } else if (t === 135) {
+          if (rest >= 20) this.push(L_ICMPV6_NEIGHBOR_SOLICITATION, pos, rest, end, 0);
+        } else if (t === 136) {
+          if (rest >= 20) this.push(L_ICMPV6_NEIGHBOR_ADVERTISEMENT, pos, rest, end, 0);
+        } else if (t === 137) {
+          if (rest >= 36) this.push(L_ICMPV6_REDIRECT, pos, rest, end, 0);
+        }
+        break;
+      }
+      case D_ERSPAN: {
+        // ERSPAN type II: an 8-byte header (not a layer of its own), then the mirrored Ethernet frame
+        if (avail < 8) {
+          this.malformed = true;
+          break;
+        }
+        pos += 8;
+        next = L_ETHERNET;
+        break;
+      }
+      case L_MPLS: {
+        if (avail < 4) {
+          this.malformed = true;
+          break;
+        }
+        const bottom = b[pos + 2] & 1;
+        this.push(L_MPLS, pos, 4, end, (b[pos] << 12) | (b[pos + 1] << 4) | (b[pos + 2] >> 4));
+        pos += 4;
+        if (bottom) {
+          this.cut();
+          next = D_MPLS_PAYLOAD;
+        } else {
+          next = L_MPLS;
+        }
+        break;
+      }
+      case D_MPLS_PAYLOAD: {
+        // as skydive's MPLS payload decoder: IP when the version nibble says so and the header fits, else Ethernet
+        const v = b[pos] >> 4;
+        const ihl = (b[pos] & 0x0f) << 2;
+        if (v === 4 && avail >= 20 && ihl >= 20 && ihl <= avail) next = L_IPV4;
+        else if (v === 6 && avail >= 40) next = L_IPV6;
+        else next = L_ETHERNET;
+        break;
+      }
+      case L_ARP: {
+        if (avail < 8) {
+          this.malformed = true;
+          break;
+        }
+        const total = 8 + 2 * (b[pos + 4] + b[pos + 5]);
+        if (total > avail) {
+          this.malformed = true;
+          break;
+        }
+        this.push(L_ARP, pos, total, end, 0);
+        break;
+      }
+      case L_SCTP: {
+        if (avail < 12) {
+          this.malformed = true;
+          break;
+        }
+        const i = this.push(L_SCTP, pos, 12, end, 0);
+        if (this.cSctp < 0) this.cSctp = i;
+        pos += 12;
+        while (pos < end && this.n < MAX_LAYERS) {
+          if (end - pos < 4) {
+            this.malformed = true;
+            break;
+          }
+          const clen = (b[pos + 2] << 8) | b[pos + 3];
+          if (clen < 4 || pos + clen > end) {
+            this.malformed = true;
+            break;
+          }
+          const padded = (clen + 3) & ~3;
+          this.push(sctpChunkLayer(b[pos]), pos, Math.min(padded, end - pos), end, 0);
+          pos += padded;
+        }
+        break;
+      }
+      case L_IGMP: {
+        if (avail < 8) {
+          this.malformed = true;
+          break;
+        }
+        this.push(L_IGMP, pos, avail, end, 0);
+        break;
+      }
+      case L_VRRPV2: {
+        const count = avail >= 4 ? b[pos + 3] : 0;
+        if (avail >= 8 && b[pos] >> 4 === 2 && 16 + 4 * count <= avail) this.push(L_VRRPV2, pos, avail, end, 0);
+        break;
+      }
+      case L_IPSEC_ESP: {
+        if (avail < 8) {
+          this.malformed = true;
+          break;
+        }
+        this.push(L_IPSEC_ESP, pos, avail, end, 0);
+        break;
+      }
+      case L_LLC: {
+        if (avail < 3) {
+          this.malformed = true;
+          break;
+        }
+        const dsap = b[pos];
+        const ssap = b[pos + 1];
+        const hl = (b[pos + 2] & 3) === 3 ? 3 : 4;
+        if (hl > avail) {
+          this.malformed = true;
+          break;
+        }
+        this.push(L_LLC, pos, hl, end, 0);
+        pos += hl;
+        if (dsap === 0xaa && ssap === 0xaa) {
+          if (end - pos >= 5) {
+            this.push(L_SNAP, pos, 5, end, 0);
+            next = etherNext((b[pos + 3] << 8) | b[pos + 4]);
+            pos += 5;
+          } else if (end > pos) this.malformed = true;
+        } else if (dsap === 0x42 && ssap === 0x42 && end - pos >= 4) {
+          this.push(L_STP, pos, end - pos, end, 0);
+        }
+        break;
+      }
+      case L_LINUX_SLL: {
+        if (avail < 16) {
+          this.malformed = true;
+          break;
+        }
+        this.push(L_LINUX_SLL, pos, 16, end, 0);
+        next = etherNext((b[pos + 14] << 8) | b[pos + 15]);
+        pos += 16;
+        break;
+      }
+      case L_GTPV1U: {
+        const hl = gtpv1uHeaderLength(b, pos, end);
+        if (hl < 0) break;
+        this.push(L_GTPV1U, pos, hl, end, 0);
+        pos += hl;
+        if (pos < end) {
+          const v = b[pos] >> 4;
+          if (v === 4) next = L_IPV4;
+          else if (v === 6) next = L_IPV6;
+        }
+        break;
+      }
+      case L_DNS: {
+        // DNS over TCP carries a 2-byte length prefix before the message
+        const msg = prevType === L_TCP ? pos + 2 : pos;
+        if (isDNS(b, msg, end)) {
+          const i = this.push(L_DNS, msg, end - msg, end, 0);
+          if (this.cDns < 0) this.cDns = i;
+        }
+        break;
+      }
+      case L_TLS:
+        if (isTLS(b, pos, end)) this.push(L_TLS, pos, avail, end, 0);
+        break;
+      case L_NTP:
+        if (avail >= 48) this.push(L_NTP, pos, avail, end, 0);
+        break;
+      case L_DHCPV4:
+        if (avail >= 240) this.push(L_DHCPV4, pos, avail, end, 0);
+        break;
+      case L_DHCPV6:
+        if (avail >= 4) this.push(L_DHCPV6, pos, avail, end, 0);
+        break;
+      case L_SIP:
+        if (isSIP(b, pos, end)) this.push(L_SIP, pos, avail, end, 0);
+        break;
+      case L_SFLOW:
+        if (avail >= 28) this.push(L_SFLOW, pos, avail, end, 0);
+        break;
+      case L_BFD:
+        if (avail >= 24 && b[pos] >> 5 === 1) this.push(L_BFD, pos, avail, end, 0);
+        break;
+      case L_MODBUSTCP:
+        if (avail >= 7 && b[pos + 2] === 0 && b[pos + 3] === 0) this.push(L_MODBUSTCP, pos, avail, end, 0);
+        break;
+      default:
+        break;
+    }
+    this.rarePos = pos;
+    return next;
   }
 
   /**

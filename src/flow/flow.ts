@@ -23,8 +23,10 @@ import {
   F_NET_ID,
   F_RTT,
   F_START,
-  F_TCP_AB,
-  F_TCP_BA,
+  T_AB,
+  T_BA,
+  TCP_F64,
+  TCP_I32,
   FL_ICMP,
   FL_IP_METRIC,
   FL_LINK,
@@ -61,7 +63,6 @@ import {
   I_TRANSPORT_A,
   I_TRANSPORT_B,
   I_TRANSPORT_PROTO,
-  I_UPDATE_VERSION,
   I_UUID_HI,
   I_UUID_LO,
   TI_FLAGS,
@@ -70,7 +71,6 @@ import {
   TRANSPORT_TCP,
   TRANSPORT_UDP,
   TS_BYTES,
-  TS_INTS,
   TS_PACKETS,
   TS_SKIPPED_BYTES,
   TSF_SAW_END,
@@ -246,6 +246,16 @@ export class Flow {
     return this.ctx.store.ci32[this.slot * COLD_I32 + field];
   }
 
+  private tcpNum(field: number): number {
+    if (this.detachedF64 !== null) return this.detachedF64[HOT_F64 + COLD_F64 + field];
+    return this.ctx.store.tf64[this.slot * TCP_F64 + field];
+  }
+
+  private tcpInt(field: number): number {
+    if (this.detachedI32 !== null) return this.detachedI32[HOT_I32 + COLD_I32 + field];
+    return this.ctx.store.ti32[this.slot * TCP_I32 + field];
+  }
+
   private get flags(): number {
     return this.int(I_FLAGS);
   }
@@ -374,10 +384,6 @@ export class Flow {
   get rawPacketsCaptured(): number {
     return this.coldInt(I_RAW_COUNT);
   }
-  /** Table update version of the latest packet. */
-  get updateVersion(): number {
-    return this.int(I_UPDATE_VERSION);
-  }
 
   /** The raw packets kept for this flow (RawPacketLimit), oldest first. */
   rawPackets(): RawPacket[] {
@@ -417,14 +423,14 @@ export class Flow {
     j.ABRstStart = floorMs(this.coldNum(F_AB_RST_START));
     j.BARstStart = floorMs(this.coldNum(F_BA_RST_START));
     const track = (flags & FL_TCP_TRACK) !== 0;
-    for (const [dir, b] of [['AB', F_TCP_AB] as const, ['BA', F_TCP_BA] as const]) {
-      const bi = (b + TS_INTS) * 2;
-      const sf = track ? this.coldInt(bi + TI_FLAGS) : 0;
-      j[`${dir}SegmentOutOfOrder`] = track ? this.coldInt(bi + TI_OUT_OF_ORDER) : 0;
-      j[`${dir}SegmentSkipped`] = track ? this.coldInt(bi + TI_SKIPPED) : 0;
-      j[`${dir}SegmentSkippedBytes`] = track ? this.coldNum(b + TS_SKIPPED_BYTES) : 0;
-      j[`${dir}Packets`] = track ? this.coldNum(b + TS_PACKETS) : 0;
-      j[`${dir}Bytes`] = track ? this.coldNum(b + TS_BYTES) : 0;
+    for (const [dir, b] of [['AB', T_AB] as const, ['BA', T_BA] as const]) {
+      const bi = b * 2;
+      const sf = track ? this.tcpInt(bi + TI_FLAGS) : 0;
+      j[`${dir}SegmentOutOfOrder`] = track ? this.tcpInt(bi + TI_OUT_OF_ORDER) : 0;
+      j[`${dir}SegmentSkipped`] = track ? this.tcpInt(bi + TI_SKIPPED) : 0;
+      j[`${dir}SegmentSkippedBytes`] = track ? this.tcpNum(b + TS_SKIPPED_BYTES) : 0;
+      j[`${dir}Packets`] = track ? this.tcpNum(b + TS_PACKETS) : 0;
+      j[`${dir}Bytes`] = track ? this.tcpNum(b + TS_BYTES) : 0;
       j[`${dir}SawStart`] = sf & TSF_SAW_START ? 1 : 0;
       j[`${dir}SawEnd`] = sf & TSF_SAW_END ? 1 : 0;
     }

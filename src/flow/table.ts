@@ -7,7 +7,24 @@ import { IPv4Defragmenter } from './defrag.js';
 import { parseDNS } from './dns.js';
 import { Flow, FINISH_NOT_FINISHED, FINISH_TCP_FIN, FINISH_TCP_RST, FINISH_TIMEOUT } from './flow.js';
 import type { FlowContext } from './flow.js';
-import { FlowIndex } from './flow-index.js';
+import { FlowIndex, MAX_INDEX_SLOTS } from './flow-index.js';
+import {
+  FastParser,
+  LV_AFTER,
+  LV_ETH,
+  LV_ETH_SPAN,
+  LV_HDR_BEFORE,
+  LV_ICMP,
+  LV_IP_LEN,
+  LV_NET,
+  LV_STRIDE,
+  LV_TR,
+  LV_TR_END,
+  LV_TR_HDR,
+  LV_TR_TYPE,
+  LV_TUNNEL,
+  LV_V4,
+} from './fast-parser.js';
 import {
   COLD_F64,
   COLD_I32,
@@ -18,7 +35,7 @@ import {
   F_AB_PACKETS,
   F_AB_RST_START,
   F_AB_SYN_START,
-  F_ACCESS,
+  I_ACCESS,
   F_BA_BYTES,
   F_BA_FIN_START,
   F_BA_PACKETS,
@@ -33,7 +50,6 @@ import {
   F_SNAP,
   F_START,
   F_SYN_TS,
-  FL_EXTRAS,
   FL_FIN_AB,
   FL_FIN_BA,
   FL_ICMP,
@@ -44,6 +60,7 @@ import {
   FL_NET_V6,
   FL_NETWORK,
   FL_PARENT,
+  FL_SWAP_IP,
   FL_SNAPSHOT,
   FL_TCP,
   FL_TCP_METRIC,
@@ -77,7 +94,6 @@ import {
   I_TRANSPORT_A,
   I_TRANSPORT_B,
   I_TRANSPORT_PROTO,
-  I_UPDATE_VERSION,
   I_UUID_HI,
   I_UUID_LO,
   TRANSPORT_SCTP,
@@ -117,7 +133,10 @@ export interface FlowTableOptions {
   extraLayers?: number;
   /** Raw packets kept per flow, 0..10. */
   rawPacketLimit?: number;
-  /** Bound of the table; the least recently used flow is evicted (and counted) beyond it. Default 500000. */
+  /**
+   * Bound of the table; the least recently used flow is evicted (and counted) beyond it. Default 500000, at most
+   * 16777215.
+   */
   maxEntries?: number;
   nodeTID?: string;
   captureID?: string;
@@ -127,6 +146,8 @@ export interface FlowTableOptions {
   applicationTimeouts?: Record<string, number>;
   /** Idle time after which expire() ends a flow. Default 600000 (flow.expire 600 s). */
   expireAfterMs?: number;
+  /** false: every packet goes through the full decoder (same results, slower; for tests). Default true. */
+  fastPath?: boolean;
 }
 
 export interface FlowTableStats {
@@ -149,6 +170,8 @@ export const MAX_RAW_PACKET_LIMIT = 10;
 const FINISHED_HOLD_MS = 15000;
 /** Fragments older than this are forgotten (skydive's 30 s conntrack flush). */
 const CONNTRACK_FLUSH_MS = 30000;
+/** The access sequence (LRU order) is renumbered when it reaches this. */
+const MAX_ACCESS = 0x7fffffff;
 /** Flows sampled per eviction when the table is full. */
 const EVICT_SAMPLE = 32;
 const DEFAULT_APP_TIMEOUTS: Record<string, number> = { ARP: 10, DNS: 10 };
@@ -157,14 +180,6 @@ const DEFAULT_APP_TIMEOUTS: Record<string, number> = { ARP: 10, DNS: 10 };
 const K_TCP = 1;
 const K_UDP = 2;
 const K_SCTP = 3;
-
-function u16(b: Uint8Array, o: number): number {
-  return (b[o] << 8) | b[o + 1];
-}
-
-function i32be(b: Uint8Array, o: number): number {
-  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
-}
 
 /** RTT in ns from two capture times in ms; the capture times carry microseconds at best. */
 function rttNs(fromMs: number, toMs: number): number {
@@ -194,6 +209,10 @@ export class FlowTable {
   private readonly reassembleTCP: boolean;
   private readonly extraLayers: number;
   private readonly rawPacketLimit: number;
+  /** Flows keep raw packets or the DNS layer: every packet goes through updateExtras. */
+  private readonly hasExtras: boolean;
+  /** Common packets of existing flows skip the decoder (FastParser), unless the table keeps extras. */
+  private readonly fastPath: boolean;
   private readonly maxEntries: number;
   private readonly expireAfterMs: number;
   /** Application id by port (ids index ctx.apps: LAYER_NAMES first, then the configured names). */
@@ -203,9 +222,11 @@ export class FlowTable {
   private readonly appTimeouts: number[] = [];
 
   private readonly decoder = new PacketDecoder();
+  private readonly fast = new FastParser();
   private readonly defragger = new IPv4Defragmenter();
-  private readonly index = new FlowIndex(1 << 12);
-  private readonly store = new FlowStore(1024);
+  /** Room for 4096 flows at first (2 MiB of address space; pages are used as records fill): fewer regrowths. */
+  private readonly store = new FlowStore(4096);
+  private readonly index = new FlowIndex(this.store);
   private readonly tcp = new TcpTracker(this.store);
   private readonly ctx: FlowContext & { paths: string[]; apps: string[] };
   /** Views handed out, by slot (a slot's view is detached when its flow leaves the table). */
@@ -226,11 +247,42 @@ export class FlowTable {
   private l3Words = 0;
   private l2Words = 0;
   private readonly hashOut = new Int32Array(2);
-  /** l3Key, l2Key, key of the sub-packet being processed (hi, lo pairs). */
-  private readonly keys = new Int32Array(6);
+  /** l3Key and l2Key (hi, lo pairs) of the flow being created. */
+  private readonly keys = new Int32Array(4);
+  /** Table key (hi, lo) of the sub-packet being processed. */
+  private readonly key = new Int32Array(2);
   private readonly nodeHash = new Int32Array(2);
 
-  private updateVersion = 0;
+  // The level being counted, filled from a decoded sub-packet or from FastParser: header offsets in the buffer
+  // (-1: absent) and what its key and counters need (see fast-parser.ts for each one's meaning).
+  private rEth = -1;
+  private rEthSpan = 0;
+  private rNet = -1;
+  private rV4 = false;
+  private rIpLen = 0;
+  private rTr = -1;
+  private rTrType = 0;
+  private rTrHdr = 0;
+  private rTrEnd = 0;
+  /** Key word of a UDP tunnel level (VNI, 0 for MPLS over UDP) instead of its ports, -1 for other levels. */
+  private rTunnel = -1;
+  private rIcmp = -1;
+  private rIcmpV4 = false;
+  /** ICMPv6 echo id. */
+  private rIcmpEcho = 0;
+  private rAfter = 0;
+  // set by levelKey(), for the packet's direction: key orientation of the IPs, same IPs, source port, MAC
+  // source (16 + 32 bits)
+  private rSwapIP = false;
+  private rSameIP = false;
+  private rSp = 0;
+  private rLinkKey = false;
+  private rSHi = 0;
+  private rSLo = 0;
+  private rSameMAC = false;
+
+  /** accessSeq at the latest update tick: a flow whose F_ACCESS is above it has had packets since. */
+  private accessAtUpdate = 0;
   private lastUpdateMs = 0;
   /** IPMetric of the packet being processed (defragmentation result). */
   private pktFragments = 0;
@@ -243,7 +295,9 @@ export class FlowTable {
     this.reassembleTCP = opts.reassembleTCP ?? false;
     this.extraLayers = opts.extraLayers ?? 0;
     this.rawPacketLimit = Math.max(0, Math.min(MAX_RAW_PACKET_LIMIT, Math.floor(opts.rawPacketLimit ?? 0)));
-    this.maxEntries = Math.max(1, Math.floor(opts.maxEntries ?? DEFAULT_MAX_ENTRIES));
+    this.hasExtras = this.rawPacketLimit > 0 || (this.extraLayers & EXTRA_DNS) !== 0;
+    this.fastPath = !this.hasExtras && opts.fastPath !== false;
+    this.maxEntries = Math.max(1, Math.min(MAX_INDEX_SLOTS, Math.floor(opts.maxEntries ?? DEFAULT_MAX_ENTRIES)));
     this.expireAfterMs = opts.expireAfterMs ?? DEFAULT_EXPIRE_AFTER_MS;
     const nodeTID = opts.nodeTID ?? '';
     this.ctx = {
@@ -280,6 +334,13 @@ export class FlowTable {
     stats.packets++;
     stats.bytes += wireLen;
     try {
+      if (linkType === LINKTYPE_ETHERNET && this.fastPath) {
+        const levels = this.fast.parse(buf, this.decoder.view(buf), offset, caplen);
+        if (levels > 0) {
+          this.processFast(levels, buf, offset, caplen, wireLen, tsMs);
+          return;
+        }
+      }
       const d = this.decoder;
       d.decode(buf, offset, caplen, linkType);
       this.pktFragments = 0;
@@ -289,19 +350,77 @@ export class FlowTable {
         return;
       }
       if (d.malformed) stats.decodeErrors++;
-      const count = d.split();
+      const count = d.subCount;
       if (count === 0) {
         if (!d.malformed) stats.decodeErrors++;
         return;
       }
-      const outer = d.outerLength(wireLen);
-      let parent = -1;
-      for (let s = 0; s < count; s++) {
-        parent = this.processSubPacket(s, count, parent, outer, tsMs, buf, offset, caplen, wireLen, linkType);
-      }
+      this.processLevels(0, -1, wireLen, tsMs, buf, offset, caplen, linkType);
     } catch {
       // never let one packet take the capture down; a decoder bug must show as a counted error
       stats.decodeErrors++;
+    }
+  }
+
+  /** Counts the decoded packet in the flows of its levels from level `first` on, the first one inside `parent`. */
+  private processLevels(
+    first: number,
+    parent: number,
+    wireLen: number,
+    tsMs: number,
+    buf: Uint8Array,
+    offset: number,
+    caplen: number,
+    linkType: number,
+  ): void {
+    const d = this.decoder;
+    const count = d.subCount;
+    const outer = d.outerLength(wireLen);
+    for (let s = first; s < count; s++) {
+      this.loadLevel(s);
+      parent = this.countLevel(s, count, parent, outer - d.subHdrBefore[s], tsMs, true);
+      if (this.hasExtras) this.updateExtras(parent, s, tsMs, buf, offset, caplen, wireLen, linkType);
+    }
+  }
+
+  /**
+   * A packet that FastParser took apart: counted level by level like a decoded one. At a level whose flow does
+   * not exist yet, the packet is decoded (flows are created from decoded packets) and goes on from that level;
+   * FastParser guarantees that the decoder finds the same levels.
+   */
+  private processFast(levels: number, buf: Uint8Array, offset: number, caplen: number, wireLen: number, tsMs: number): void {
+    const lv = this.fast.lv;
+    const outer = wireLen > 0 ? wireLen : lv[LV_ETH_SPAN];
+    let parent = -1;
+    for (let k = 0; k < levels; k++) {
+      const l = k * LV_STRIDE;
+      this.rEth = lv[l + LV_ETH];
+      this.rEthSpan = lv[l + LV_ETH_SPAN];
+      this.rNet = lv[l + LV_NET];
+      this.rV4 = lv[l + LV_V4] === 1;
+      this.rIpLen = lv[l + LV_IP_LEN];
+      this.rTr = lv[l + LV_TR];
+      this.rTrType = lv[l + LV_TR_TYPE];
+      this.rTrHdr = lv[l + LV_TR_HDR];
+      this.rTrEnd = lv[l + LV_TR_END];
+      this.rTunnel = lv[l + LV_TUNNEL];
+      this.rIcmp = lv[l + LV_ICMP];
+      this.rIcmpV4 = true;
+      this.rAfter = lv[l + LV_AFTER];
+      const subLen = outer - lv[l + LV_HDR_BEFORE];
+      const slot = this.countLevel(k, levels, parent, subLen, tsMs, false);
+      if (slot < 0) {
+        const d = this.decoder;
+        d.decode(buf, offset, caplen, LINKTYPE_ETHERNET);
+        this.pktFragments = 0;
+        this.pktFragmentErrors = 0;
+        // the registers, key and words of level k are what the decoded sub-packet k gives: no need to redo them
+        const created = this.createFlow(k, d.subCount, parent, tsMs);
+        this.updateFlow(created, subLen, tsMs);
+        this.processLevels(k + 1, created, wireLen, tsMs, buf, offset, caplen, LINKTYPE_ETHERNET);
+        return;
+      }
+      parent = slot;
     }
   }
 
@@ -332,121 +451,141 @@ export class FlowTable {
     return true;
   }
 
-  /**
-   * Finds or creates the flow of sub-packet s (inside the flow in slot `parent`, -1 for none) and counts the
-   * packet in it; returns its slot.
-   */
-  private processSubPacket(
-    s: number,
-    count: number,
-    parent: number,
-    outer: number,
-    tsMs: number,
-    buf: Uint8Array,
-    offset: number,
-    caplen: number,
-    wireLen: number,
-    linkType: number,
-  ): number {
-    this.computeKeys(s, parent);
-    let slot = this.index.get(this.keys[4], this.keys[5], this.store.i32, HOT_I32, I_KEY_HI);
-    if (slot < 0) slot = this.createFlow(s, count, parent, tsMs);
-    this.updateRecord(slot, s, outer - this.decoder.subHdrBefore[s], tsMs);
-    if (this.store.i32[slot * HOT_I32 + I_FLAGS] & FL_EXTRAS) {
-      this.updateExtras(slot, s, tsMs, buf, offset, caplen, wireLen, linkType);
-    }
-    return slot;
-  }
-
-  /**
-   * Writes the sub-packet's endpoints as key words: the l3Key words (network, transport, ICMP), then the MACs
-   * (l2Key, in L2 mode or without IP), and hashes them with the parent flow into the table key. Each endpoint
-   * pair is written in a canonical order (smaller address first) so that both directions give the same keys,
-   * and L3 keys never depend on the link layer. Endpoints are read as big-endian words straight from the packet.
-   */
-  private computeKeys(s: number, parent: number): void {
+  /** Loads the level registers with decoded sub-packet s. */
+  private loadLevel(s: number): void {
     const d = this.decoder;
-    const b = d.buf;
-    const w = this.keyWords;
     const eth = d.subEth[s];
     const net = d.subNet[s];
     const tr = d.subTrans[s];
     const icmp = d.subIcmp[s];
+    this.rEth = eth >= 0 ? d.offs[eth] : -1;
+    this.rEthSpan = eth >= 0 ? d.ends[eth] - d.offs[eth] : 0;
+    this.rNet = net >= 0 ? d.offs[net] : -1;
+    this.rV4 = net >= 0 && d.types[net] === L_IPV4;
+    this.rIpLen = net >= 0 ? d.ipLengthField(net) : 0;
+    this.rTr = -1;
+    this.rTunnel = -1;
+    if (tr >= 0) {
+      const tt = d.types[tr];
+      this.rTr = d.offs[tr];
+      this.rTrType = tt;
+      this.rTrHdr = d.lens[tr];
+      this.rTrEnd = d.ends[tr];
+      const last = d.types[d.subEnd[s] - 1];
+      // a UDP tunnel is one flow whatever its entropy source port: VNI (none for MPLS) instead of ports
+      if (tt === L_UDP && (last === L_VXLAN || last === L_GENEVE)) this.rTunnel = d.vals[d.subEnd[s] - 1];
+      else if (tt === L_UDP && last === L_MPLS) this.rTunnel = 0;
+    }
+    this.rIcmp = icmp >= 0 ? d.offs[icmp] : -1;
+    this.rIcmpV4 = icmp >= 0 && d.types[icmp] === L_ICMPV4;
+    const echo = icmp + 1;
+    this.rIcmpEcho = icmp >= 0 && echo < d.n && d.types[echo] === L_ICMPV6_ECHO ? d.dv.getUint16(d.offs[echo]) : 0;
+    if (tr < 0 && icmp < 0) {
+      const after = (net >= 0 ? net : this.lastLinkLayer(s)) + 1;
+      this.rAfter = after < d.subEnd[s] ? d.types[after] : 0;
+    }
+  }
+
+  /**
+   * Counts the packet (subLen bytes from this level on) in the flow of the level in the registers, inside the
+   * flow in slot `parent` (-1 for none); returns its slot. A flow that does not exist yet is created from
+   * decoded sub-packet s of count with `create`; without (FastParser's registers, decoder not run), the
+   * packet is not counted and -1 is returned.
+   */
+  private countLevel(s: number, count: number, parent: number, subLen: number, tsMs: number, create: boolean): number {
+    this.levelKey(parent);
+    let slot = this.index.get(this.key[0], this.key[1]);
+    if (slot < 0) {
+      if (!create) return -1;
+      slot = this.createFlow(s, count, parent, tsMs);
+    }
+    this.updateFlow(slot, subLen, tsMs);
+    return slot;
+  }
+
+  /**
+   * The table key of the level in the registers, inside the flow in slot `parent`: its endpoints are written
+   * as words, the l3Key words (network, transport, ICMP), then the MACs (l2Key, in L2 mode or without IP), and
+   * hashed with the parent flow. Each endpoint pair is written in a canonical order (smaller address first) so
+   * that both directions give the same keys, and L3 keys never depend on the link layer. Endpoints are read
+   * as big-endian words straight from the packet, once: the values that give the packet's direction are kept.
+   */
+  private levelKey(parent: number): void {
+    const d = this.decoder;
+    const b = d.buf;
+    const dv = d.dv;
+    const w = this.keyWords;
+    const no = this.rNet;
+    const to = this.rTr;
+    const io = this.rIcmp;
+    const sp = to >= 0 ? dv.getUint16(to) : 0;
+    const dp = to >= 0 ? dv.getUint16(to + 2) : 0;
     let p = 0;
     let swapIP = false;
-    if (net >= 0) {
-      const no = d.offs[net];
-      if (d.types[net] === L_IPV4) {
-        const src = i32be(b, no + 12);
-        const dst = i32be(b, no + 16);
-        if (src !== dst) swapIP = src >>> 0 > dst >>> 0;
-        else if (tr >= 0) swapIP = u16(b, d.offs[tr]) > u16(b, d.offs[tr] + 2);
-        w[0] = swapIP ? dst : src;
-        w[1] = swapIP ? src : dst;
+    let srcIP = 0;
+    let sameIP = false;
+    if (no >= 0) {
+      if (this.rV4) {
+        srcIP = dv.getInt32(no + 12);
+        const dst = dv.getInt32(no + 16);
+        sameIP = srcIP === dst;
+        if (!sameIP) swapIP = srcIP >>> 0 > dst >>> 0;
+        else if (to >= 0) swapIP = sp > dp;
+        w[0] = swapIP ? dst : srcIP;
+        w[1] = swapIP ? srcIP : dst;
         w[2] = 4;
         p = 3;
       } else {
         let c = 0;
-        for (let i = 0; i < 16 && c === 0; i += 4) {
-          const x = i32be(b, no + 8 + i) >>> 0;
-          const y = i32be(b, no + 24 + i) >>> 0;
-          c = x - y;
-        }
-        if (c !== 0) swapIP = c > 0;
-        else if (tr >= 0) swapIP = u16(b, d.offs[tr]) > u16(b, d.offs[tr] + 2);
+        for (let i = 0; i < 16 && c === 0; i += 4) c = dv.getUint32(no + 8 + i) - dv.getUint32(no + 24 + i);
+        sameIP = c === 0;
+        if (!sameIP) swapIP = c > 0;
+        else if (to >= 0) swapIP = sp > dp;
         const first = swapIP ? no + 24 : no + 8;
         const second = swapIP ? no + 8 : no + 24;
         for (let i = 0; i < 4; i++) {
-          w[i] = i32be(b, first + 4 * i);
-          w[4 + i] = i32be(b, second + 4 * i);
+          w[i] = dv.getInt32(first + 4 * i);
+          w[4 + i] = dv.getInt32(second + 4 * i);
         }
         w[8] = 6;
         p = 9;
       }
     }
-    if (tr >= 0) {
-      const to = d.offs[tr];
-      const tt = d.types[tr];
-      const last = d.types[d.subEnd[s] - 1];
-      if (tt === L_UDP && (last === L_VXLAN || last === L_GENEVE || last === L_MPLS)) {
-        // a UDP tunnel is one flow whatever its entropy source port: VNI and destination port only
-        w[p++] = last === L_MPLS ? 0 : d.vals[d.subEnd[s] - 1];
-        w[p++] = u16(b, to + 2) | 0x7000000;
+    if (to >= 0) {
+      if (this.rTunnel >= 0) {
+        w[p++] = this.rTunnel;
+        w[p++] = dp | 0x7000000;
       } else {
-        const sp = u16(b, to);
-        const dp = u16(b, to + 2);
+        const tt = this.rTrType;
         w[p++] = swapIP ? (dp << 16) | sp : (sp << 16) | dp;
         w[p++] = tt === L_TCP ? K_TCP : tt === L_UDP ? K_UDP : K_SCTP;
       }
     }
-    if (icmp >= 0) {
-      const io = d.offs[icmp];
+    if (io >= 0) {
       const type = b[io];
-      if (d.types[icmp] === L_ICMPV4) {
-        w[p++] = (icmpv4Kind(type) << 24) | (b[io + 1] << 16) | u16(b, io + 4);
+      if (this.rIcmpV4) {
+        w[p++] = (icmpv4Kind(type) << 24) | (b[io + 1] << 16) | dv.getUint16(io + 4);
       } else {
         const kind = icmpv6Kind(type);
-        if (kind === ICMP_ECHO) {
-          const echo = icmp + 1 < d.n && d.types[icmp + 1] === L_ICMPV6_ECHO ? u16(b, d.offs[icmp + 1]) : 0;
-          w[p++] = (kind << 24) | echo;
-        } else {
-          w[p++] = (kind << 24) | (b[io + 1] << 16);
-        }
+        w[p++] = kind === ICMP_ECHO ? (kind << 24) | this.rIcmpEcho : (kind << 24) | (b[io + 1] << 16);
       }
       w[p++] = 0x8000000;
     }
-    if (tr < 0 && icmp < 0) {
-      // what the network (or link) layer carries, so that e.g. GRE and ESP between two hosts are two flows
-      const after = (net >= 0 ? net : this.lastLinkLayer(s)) + 1;
-      w[p++] = (after < d.subEnd[s] ? d.types[after] : 0) | 0x9000000;
-    }
+    // what the network (or link) layer carries, so that e.g. GRE and ESP between two hosts are two flows
+    if (to < 0 && io < 0) w[p++] = this.rAfter | 0x9000000;
     this.l3Words = p;
-    if (eth >= 0 && (this.l2Mode || net < 0)) {
-      const eo = d.offs[eth];
-      const dHi = u16(b, eo);
-      const dLo = i32be(b, eo + 2);
-      const sHi = u16(b, eo + 6);
-      const sLo = i32be(b, eo + 8);
+    const eo = this.rEth;
+    // the link layer gives the direction when it is part of the key and its two MACs differ
+    const linkKey = eo >= 0 && (this.l2Mode || no < 0);
+    let sHi = 0;
+    let sLo = 0;
+    let sameMAC = true;
+    if (linkKey) {
+      const dHi = dv.getUint16(eo);
+      const dLo = dv.getInt32(eo + 2);
+      sHi = dv.getUint16(eo + 6);
+      sLo = dv.getInt32(eo + 8);
+      sameMAC = sLo === dLo && sHi === dHi;
       const swapMAC = sHi !== dHi ? sHi > dHi : sLo >>> 0 > dLo >>> 0;
       w[p++] = swapMAC ? dHi : sHi;
       w[p++] = swapMAC ? dLo : sLo;
@@ -455,17 +594,158 @@ export class FlowTable {
       w[p++] = 0xa000000;
     }
     this.l2Words = p;
-    // the table key: every endpoint word and the parent flow, in one hash (TrackingIDs are hashed at creation)
-    const pi = parent * HOT_I32;
-    w[p] = parent >= 0 ? this.store.i32[pi + I_UUID_HI] : 0;
-    w[p + 1] = parent >= 0 ? this.store.i32[pi + I_UUID_LO] : 0;
-    w[p + 2] = parent >= 0 ? 0xb000001 : 0xb000000;
-    hash64(w, p + 3, 0x7a, 0x11, this.hashOut);
-    this.keys[4] = this.hashOut[0];
-    this.keys[5] = this.hashOut[1];
+    if (parent >= 0) {
+      const i32 = this.store.i32;
+      w[p] = i32[parent * HOT_I32 + I_UUID_HI];
+      w[p + 1] = i32[parent * HOT_I32 + I_UUID_LO];
+      w[p + 2] = 0xb000001;
+    } else {
+      w[p] = 0;
+      w[p + 1] = 0;
+      w[p + 2] = 0xb000000;
+    }
+    hash64(w, p + 3, 0x7a, 0x11, this.key);
+    this.rSwapIP = swapIP;
+    this.rSameIP = sameIP;
+    this.rSp = sp;
+    this.rLinkKey = linkKey;
+    this.rSHi = sHi;
+    this.rSLo = sLo;
+    this.rSameMAC = sameMAC;
   }
 
-  /** l3Key and l2Key of the sub-packet whose words computeKeys() left in keyWords (flow creation only). */
+  /** Counts the packet of the level in the registers (subLen bytes from this level on) in the flow of a slot. */
+  private updateFlow(slot: number, subLen: number, tsMs: number): void {
+    const st = this.store;
+    const f64 = st.f64;
+    const i32 = st.i32;
+    const fb = slot * HOT_F64;
+    const ib = slot * HOT_I32;
+    const flags = i32[ib + I_FLAGS];
+    const link = this.rLinkKey && (flags & FL_LINK) !== 0;
+    const ab =
+      link && !this.rSameMAC
+        ? this.rSHi === i32[ib + I_LINK_A_HI] && this.rSLo === i32[ib + I_LINK_A_LO]
+        : this.fromNetworkA(ib, flags);
+    let bytes: number;
+    if (this.l2Mode || this.rNet < 0) {
+      if (link) bytes = subLen > 0 ? subLen : this.rEthSpan;
+      else bytes = this.rNet >= 0 ? this.rIpLen : subLen;
+    } else {
+      bytes = subLen > 0 ? subLen : this.rEth >= 0 ? this.rEthSpan : this.rIpLen;
+    }
+    if (ab) {
+      f64[fb + F_AB_PACKETS]++;
+      f64[fb + F_AB_BYTES] += bytes;
+    } else {
+      f64[fb + F_BA_PACKETS]++;
+      f64[fb + F_BA_BYTES] += bytes;
+    }
+    if (tsMs > f64[fb + F_LAST]) f64[fb + F_LAST] = tsMs;
+    if (this.accessSeq === MAX_ACCESS) this.renumberAccess();
+    i32[ib + I_ACCESS] = ++this.accessSeq;
+
+    const io = this.rIcmp;
+    if (io >= 0) {
+      const t = this.decoder.buf[io];
+      const v4 = this.rIcmpV4;
+      if (v4 ? t === 8 : t === 128) {
+        if (f64[fb + F_ECHO_TS] < 0) f64[fb + F_ECHO_TS] = tsMs;
+      } else if ((v4 ? t === 0 : t === 129) && f64[fb + F_ECHO_TS] >= 0) {
+        f64[fb + F_RTT] = rttNs(f64[fb + F_ECHO_TS], tsMs);
+        f64[fb + F_ECHO_TS] = -1;
+      }
+    }
+    if (flags & FL_TCP && this.rTr >= 0 && this.rTrType === L_TCP) this.updateTCP(slot, ab, tsMs);
+  }
+
+  /**
+   * Direction by the IP rule: the packet's source is Network.A (same IPs: its source port is Transport.A). The
+   * packet has its flow's key, so its two addresses are the flow's: its source is Network.A when the key lists
+   * them in the same order as for the flow's first packet (FL_SWAP_IP), which spares reading Network.A.
+   */
+  private fromNetworkA(ib: number, flags: number): boolean {
+    if (!(flags & FL_NETWORK) || this.rNet < 0) return true;
+    if (this.rV4 === ((flags & FL_NET_V6) !== 0)) return false;
+    if (this.rSameIP) return flags & FL_TRANSPORT && this.rTr >= 0 ? this.rSp === this.store.i32[ib + I_TRANSPORT_A] : true;
+    return this.rSwapIP === ((flags & FL_SWAP_IP) !== 0);
+  }
+
+  /** RTT, FIN/RST and TCPMetric of a TCP level. */
+  private updateTCP(slot: number, ab: boolean, tsMs: number): void {
+    const d = this.decoder;
+    const st = this.store;
+    const f64 = st.f64;
+    const i32 = st.i32;
+    const fb = slot * HOT_F64;
+    const ib = slot * HOT_I32;
+    const to = this.rTr;
+    const tcpFlags = d.buf[to + 13];
+    const fin = (tcpFlags & 0x01) !== 0;
+    const syn = (tcpFlags & 0x02) !== 0;
+    const rst = (tcpFlags & 0x04) !== 0;
+    if (tcpFlags & 0x07) {
+      const ack = (tcpFlags & 0x10) !== 0;
+      if (syn && !ack) {
+        if (f64[fb + F_SYN_TS] === -1) f64[fb + F_SYN_TS] = tsMs;
+      } else if ((syn || rst) && f64[fb + F_SYN_TS] >= 0) {
+        f64[fb + F_RTT] = rttNs(f64[fb + F_SYN_TS], tsMs);
+        // only the first handshake of the flow gives its RTT
+        f64[fb + F_SYN_TS] = -2;
+      }
+      if (fin) {
+        const both = FL_FIN_AB | FL_FIN_BA;
+        const flags = (i32[ib + I_FLAGS] |= ab ? FL_FIN_AB : FL_FIN_BA);
+        if ((flags & both) === both && i32[ib + I_FINISH_TYPE] === FINISH_NOT_FINISHED) i32[ib + I_FINISH_TYPE] = FINISH_TCP_FIN;
+      }
+      if (rst && i32[ib + I_FINISH_TYPE] === FINISH_NOT_FINISHED) i32[ib + I_FINISH_TYPE] = FINISH_TCP_RST;
+    }
+    const flags = i32[ib + I_FLAGS];
+    const no = this.rNet;
+    if (!(flags & FL_TCP_METRIC) || no < 0) return;
+    const v4 = this.rV4;
+    // the packet comes from Network.A (see fromNetworkA)
+    const srcIsA = this.rSameIP || this.rSwapIP === ((flags & FL_SWAP_IP) !== 0);
+    if (tcpFlags & 0x07) this.tcpMetricFlags(slot, srcIsA, syn, fin, rst, v4 ? d.buf[no + 8] : d.buf[no + 7], tsMs);
+    if (flags & FL_TCP_TRACK) {
+      // payload length from the IP length field (a truncated capture still moves the sequence numbers), or
+      // from the reassembled bytes when they are longer (defragmented datagram)
+      const ipEnd = v4 ? no + this.rIpLen : no + 40 + this.rIpLen;
+      const trEnd = this.rTrEnd;
+      const len = (ipEnd > trEnd ? ipEnd : trEnd) - (to + this.rTrHdr);
+      if (len <= 0 && !(tcpFlags & 0x07)) return;
+      // from Network.A, the packet's ports are the first packet's, unless both ends have the same IP
+      const ba = srcIsA && (!this.rSameIP || this.rSp === i32[ib + I_TRANSPORT_A]) ? 0 : 1;
+      this.tcp.assemble(slot, ba, d.dv.getUint32(to + 4), len > 0 ? len : 0, syn, fin, rst, tsMs);
+    }
+  }
+
+  /** TCPMetric times (and SYN TTL) of a segment with SYN, FIN or RST. */
+  private tcpMetricFlags(
+    slot: number,
+    srcIsA: boolean,
+    syn: boolean,
+    fin: boolean,
+    rst: boolean,
+    ttl: number,
+    tsMs: number,
+  ): void {
+    const cf64 = this.store.cf64;
+    const cb = slot * COLD_F64;
+    if (syn) {
+      if (srcIsA && cf64[cb + F_AB_SYN_START] === 0) {
+        cf64[cb + F_AB_SYN_START] = tsMs;
+        this.store.ci32[slot * COLD_I32 + I_AB_SYN_TTL] = ttl;
+      } else if (cf64[cb + F_BA_SYN_START] === 0) {
+        cf64[cb + F_BA_SYN_START] = tsMs;
+        this.store.ci32[slot * COLD_I32 + I_BA_SYN_TTL] = ttl;
+      }
+    }
+    if (fin) cf64[cb + (srcIsA ? F_AB_FIN_START : F_BA_FIN_START)] = tsMs;
+    if (rst) cf64[cb + (srcIsA ? F_AB_RST_START : F_BA_RST_START)] = tsMs;
+  }
+
+  /** l3Key and l2Key of the level whose words levelKey() left in keyWords (flow creation only). */
   private computeTrackingKeys(): void {
     const keys = this.keys;
     const out = this.hashOut;
@@ -509,7 +789,12 @@ export class FlowTable {
         if (same) return id;
       }
     }
-    const types = d.types.slice(a, e);
+    return this.internPath(a, e, key, candidates);
+  }
+
+  /** Interns a new LayersPath: the layer types [a, e) of the decoded packet, whose hash key is `key`. */
+  private internPath(a: number, e: number, key: number, candidates: number[] | undefined): number {
+    const types = this.decoder.types.slice(a, e);
     const id = this.ctx.paths.length;
     this.ctx.paths.push(Array.from(types, (t) => LAYER_NAMES[t]).filter((_, i) => types[i] !== L_LINUX_SLL).join('/'));
     this.pathTypes.push(types);
@@ -518,10 +803,12 @@ export class FlowTable {
     return id;
   }
 
-  /** Creates the flow of sub-packet s from its first packet; returns its slot. */
+
+  /**
+   * Creates the flow of decoded sub-packet s of count (its level in the registers, its words in keyWords by
+   * levelKey) from its first packet, inside the flow in slot `parent` (-1 for none); returns its slot.
+   */
   private createFlow(s: number, count: number, parent: number, tsMs: number): number {
-    const d = this.decoder;
-    const b = d.buf;
     const st = this.store;
     // read before a possible eviction: in a tiny table the parent itself may be evicted
     const parentHi = parent >= 0 ? st.i32[parent * HOT_I32 + I_UUID_HI] : 0;
@@ -529,24 +816,20 @@ export class FlowTable {
     if (this.stats.activeFlows >= this.maxEntries) this.evictOne();
     this.computeTrackingKeys();
     const keys = this.keys;
-    const slot = this.allocSlot(keys[4], keys[5]);
-    const f64 = st.f64;
+    const slot = this.allocSlot(this.key[0], this.key[1]);
     const i32 = st.i32;
-    const cf64 = st.cf64;
     const ci32 = st.ci32;
     const ib = slot * HOT_I32;
-    const fb = slot * HOT_F64;
-    const cb = slot * COLD_F64;
     const cib = slot * COLD_I32;
-    cf64[cb + F_START] = tsMs;
-    f64[fb + F_LAST] = tsMs;
-    f64[fb + F_ECHO_TS] = -1;
-    f64[fb + F_SYN_TS] = -1;
+    st.cf64[slot * COLD_F64 + F_START] = tsMs;
+    st.f64[slot * HOT_F64 + F_LAST] = tsMs;
+    st.f64[slot * HOT_F64 + F_ECHO_TS] = -1;
+    st.f64[slot * HOT_F64 + F_SYN_TS] = -1;
     ci32[cib + I_L3_HI] = keys[0];
     ci32[cib + I_L3_LO] = keys[1];
     ci32[cib + I_L2_HI] = keys[2];
     ci32[cib + I_L2_LO] = keys[3];
-    let flags = FL_LIVE;
+    let flags = this.rSwapIP ? FL_LIVE | FL_SWAP_IP : FL_LIVE;
     if (parent >= 0) {
       flags |= FL_PARENT;
       ci32[cib + I_PARENT_HI] = parentHi;
@@ -555,8 +838,8 @@ export class FlowTable {
     // UUID: the key, the first packet's ms and the capture node
     const startMs = Math.floor(tsMs);
     const words = this.keyWords;
-    words[0] = keys[4];
-    words[1] = keys[5];
+    words[0] = this.key[0];
+    words[1] = this.key[1];
     words[2] = Math.floor(startMs / 4294967296) | 0;
     words[3] = startMs | 0;
     words[4] = this.nodeHash[0];
@@ -564,249 +847,105 @@ export class FlowTable {
     hash64(words, 6, 0x55, 0xaa, this.hashOut);
     i32[ib + I_UUID_HI] = this.hashOut[0];
     i32[ib + I_UUID_LO] = this.hashOut[1];
-
     ci32[cib + I_PATH] = this.pathId(s);
-    let app = d.types[d.subEnd[s] - 1];
-    const a = d.subStart[s];
-    const e = d.subEnd[s];
-    const eth = d.subEth[s];
-    if (eth >= 0) {
-      const eo = d.offs[eth];
-      let id = 0;
-      for (let i = e - 1; i >= a; i--) if (d.types[i] === L_DOT1Q) id = id * 4096 + d.vals[i];
-      flags |= FL_LINK;
-      cf64[cb + F_LINK_ID] = id;
-      i32[ib + I_LINK_A_HI] = u16(b, eo + 6);
-      i32[ib + I_LINK_A_LO] = i32be(b, eo + 8);
-      ci32[cib + I_LINK_B_HI] = u16(b, eo);
-      ci32[cib + I_LINK_B_LO] = i32be(b, eo + 2);
-    }
-    const net = d.subNet[s];
-    if (net >= 0) {
-      const no = d.offs[net];
-      const tunnel = d.tunnelLayer(s);
-      cf64[cb + F_NET_ID] = tunnel >= 0 ? d.vals[tunnel] : 0;
-      flags |= FL_NETWORK;
-      if (d.types[net] === L_IPV4) {
-        i32[ib + I_NET_A] = i32be(b, no + 12);
-        ci32[cib + I_NET_B] = i32be(b, no + 16);
-        if (this.ipDefrag && s === count - 1) {
-          flags |= FL_IP_METRIC;
-          ci32[cib + I_IPM_FRAGMENTS] = this.pktFragments;
-          ci32[cib + I_IPM_ERRORS] = this.pktFragmentErrors;
-        }
-      } else {
-        flags |= FL_NET_V6;
-        for (let w = 0; w < 4; w++) {
-          i32[ib + I_NET_A + w] = i32be(b, no + 8 + 4 * w);
-          ci32[cib + I_NET_B + w] = i32be(b, no + 24 + 4 * w);
-        }
-      }
-    }
-    const tr = d.subTrans[s];
-    if (tr >= 0) {
-      const to = d.offs[tr];
-      const tt = d.types[tr];
-      const sp = u16(b, to);
-      const dp = u16(b, to + 2);
-      flags |= FL_TRANSPORT;
-      i32[ib + I_TRANSPORT_A] = sp;
-      ci32[cib + I_TRANSPORT_B] = dp;
-      ci32[cib + I_TRANSPORT_PROTO] = tt === L_TCP ? TRANSPORT_TCP : tt === L_UDP ? TRANSPORT_UDP : TRANSPORT_SCTP;
-      if (tt === L_TCP || tt === L_UDP) {
-        const apps = tt === L_TCP ? this.tcpApps : this.udpApps;
-        if (apps.size > 0) {
-          const named = apps.get(sp) ?? apps.get(dp);
-          if (named !== undefined) app = named;
-        }
-      }
-      if (tt === L_TCP) {
-        flags |= FL_TCP;
-        if (this.extraTCPMetric) {
-          flags |= FL_TCP_METRIC;
-          if (this.reassembleTCP) {
-            flags |= FL_TCP_TRACK;
-            this.tcp.init(slot);
-          }
-        }
-      }
-    }
-    const icmp = d.subIcmp[s];
-    if (icmp >= 0) {
-      const io = d.offs[icmp];
-      flags |= FL_ICMP;
-      if (d.types[icmp] === L_ICMPV4) {
-        ci32[cib + I_ICMP] = (icmpv4Kind(b[io]) << 24) | (b[io + 1] << 16) | u16(b, io + 4);
-      } else {
-        const kind = icmpv6Kind(b[io]);
-        const echo = kind === ICMP_ECHO && icmp + 1 < d.n && d.types[icmp + 1] === L_ICMPV6_ECHO ? u16(b, d.offs[icmp + 1]) : 0;
-        ci32[cib + I_ICMP] = (kind << 24) | (b[io + 1] << 16) | echo;
-      }
-    }
-    if (this.rawPacketLimit > 0 || (this.extraLayers & EXTRA_DNS) !== 0) flags |= FL_EXTRAS;
-    ci32[cib + I_APP] = app;
+    ci32[cib + I_APP] = this.applicationId(s);
+    if (this.rEth >= 0) flags |= this.initLink(slot, s);
+    if (this.rNet >= 0) flags |= this.initNetwork(slot, s, count);
+    if (this.rTr >= 0) flags |= this.initTransport(slot);
+    if (this.rIcmp >= 0) flags |= this.initIcmp(slot);
     i32[ib + I_FLAGS] = flags;
     this.stats.flowsCreated++;
     return slot;
   }
 
-  /** Direction by the IP rule: the packet's source is Network.A (same IPs: its source port is Transport.A). */
-  private fromNetworkA(ib: number, flags: number, s: number): boolean {
-    if (!(flags & FL_NETWORK)) return true;
+  /** Application of sub-packet s: the configured name of its port (source first), else its last layer. */
+  private applicationId(s: number): number {
     const d = this.decoder;
-    const b = d.buf;
-    const net = d.subNet[s];
-    if (net < 0) return true;
+    const tt = this.rTrType;
+    const mapped = this.rTr >= 0 && (tt === L_TCP ? this.tcpApps.size > 0 : tt === L_UDP && this.udpApps.size > 0);
+    const named = mapped ? this.namedApplication() : -1;
+    return named >= 0 ? named : d.types[d.subEnd[s] - 1];
+  }
+
+  /** Configured application of the level's transport ports (source port first), or -1. */
+  private namedApplication(): number {
+    const dv = this.decoder.dv;
+    const apps = this.rTrType === L_TCP ? this.tcpApps : this.udpApps;
+    return apps.get(dv.getUint16(this.rTr)) ?? apps.get(dv.getUint16(this.rTr + 2)) ?? -1;
+  }
+
+  /** Link layer of a new flow: MACs and Link.ID (VLAN ids of sub-packet s, outermost in the low bits). */
+  private initLink(slot: number, s: number): number {
+    const d = this.decoder;
+    const dv = d.dv;
+    const eo = this.rEth;
+    let id = 0;
+    for (let i = d.subEnd[s] - 1; i >= d.subStart[s]; i--) if (d.types[i] === L_DOT1Q) id = id * 4096 + d.vals[i];
+    this.store.cf64[slot * COLD_F64 + F_LINK_ID] = id;
+    this.store.i32[slot * HOT_I32 + I_LINK_A_HI] = dv.getUint16(eo + 6);
+    this.store.i32[slot * HOT_I32 + I_LINK_A_LO] = dv.getInt32(eo + 8);
+    this.store.ci32[slot * COLD_I32 + I_LINK_B_HI] = dv.getUint16(eo);
+    this.store.ci32[slot * COLD_I32 + I_LINK_B_LO] = dv.getInt32(eo + 2);
+    return FL_LINK;
+  }
+
+  /** Network layer of a new flow: addresses, Network.ID (tunnel), IPMetric of the innermost IPv4 level. */
+  private initNetwork(slot: number, s: number, count: number): number {
+    const d = this.decoder;
+    const dv = d.dv;
     const i32 = this.store.i32;
-    const no = d.offs[net];
-    let sameIP: boolean;
-    let isA: boolean;
-    if (d.types[net] === L_IPV4) {
-      if (flags & FL_NET_V6) return false;
-      const src = i32be(b, no + 12);
-      isA = src === i32[ib + I_NET_A];
-      sameIP = src === i32be(b, no + 16);
-    } else {
-      if (!(flags & FL_NET_V6)) return false;
-      isA =
-        i32be(b, no + 8) === i32[ib + I_NET_A] &&
-        i32be(b, no + 12) === i32[ib + I_NET_A + 1] &&
-        i32be(b, no + 16) === i32[ib + I_NET_A + 2] &&
-        i32be(b, no + 20) === i32[ib + I_NET_A + 3];
-      sameIP =
-        i32be(b, no + 8) === i32be(b, no + 24) &&
-        i32be(b, no + 12) === i32be(b, no + 28) &&
-        i32be(b, no + 16) === i32be(b, no + 32) &&
-        i32be(b, no + 20) === i32be(b, no + 36);
-    }
-    if (sameIP && flags & FL_TRANSPORT) {
-      const tr = d.subTrans[s];
-      if (tr >= 0) return u16(b, d.offs[tr]) === i32[ib + I_TRANSPORT_A];
-    }
-    return isA;
-  }
-
-  /** Counts the packet in the flow's record: direction, bytes, times, RTT, TCP state. */
-  private updateRecord(slot: number, s: number, subLen: number, tsMs: number): void {
-    const d = this.decoder;
-    const b = d.buf;
-    const st = this.store;
-    const f64 = st.f64;
-    const i32 = st.i32;
-    const fb = slot * HOT_F64;
+    const ci32 = this.store.ci32;
     const ib = slot * HOT_I32;
-    const flags = i32[ib + I_FLAGS];
-    const eth = d.subEth[s];
-    const net = d.subNet[s];
-    let ab: boolean;
-    let bytes: number;
-    if (this.l2Mode || net < 0) {
-      if (eth >= 0 && flags & FL_LINK) {
-        const eo = d.offs[eth];
-        const sHi = u16(b, eo + 6);
-        const sLo = i32be(b, eo + 8);
-        if (sLo === i32be(b, eo + 2) && sHi === u16(b, eo)) ab = this.fromNetworkA(ib, flags, s);
-        else ab = sHi === i32[ib + I_LINK_A_HI] && sLo === i32[ib + I_LINK_A_LO];
-        bytes = subLen > 0 ? subLen : d.ends[eth] - eo;
-      } else {
-        ab = this.fromNetworkA(ib, flags, s);
-        bytes = net >= 0 ? d.ipLengthField(net) : subLen;
+    const cib = slot * COLD_I32;
+    const no = this.rNet;
+    const tunnel = d.tunnelLayer(s);
+    this.store.cf64[slot * COLD_F64 + F_NET_ID] = tunnel >= 0 ? d.vals[tunnel] : 0;
+    if (!this.rV4) {
+      for (let w = 0; w < 4; w++) {
+        i32[ib + I_NET_A + w] = dv.getInt32(no + 8 + 4 * w);
+        ci32[cib + I_NET_B + w] = dv.getInt32(no + 24 + 4 * w);
       }
-    } else {
-      ab = this.fromNetworkA(ib, flags, s);
-      bytes = subLen > 0 ? subLen : eth >= 0 ? d.ends[eth] - d.offs[eth] : d.ipLengthField(net);
+      return FL_NETWORK | FL_NET_V6;
     }
-    if (ab) {
-      f64[fb + F_AB_PACKETS]++;
-      f64[fb + F_AB_BYTES] += bytes;
-    } else {
-      f64[fb + F_BA_PACKETS]++;
-      f64[fb + F_BA_BYTES] += bytes;
-    }
-    if (tsMs > f64[fb + F_LAST]) f64[fb + F_LAST] = tsMs;
-    f64[fb + F_ACCESS] = ++this.accessSeq;
-    i32[ib + I_UPDATE_VERSION] = this.updateVersion + 1;
-
-    const icmp = d.subIcmp[s];
-    if (icmp >= 0) {
-      const t = b[d.offs[icmp]];
-      const v4 = d.types[icmp] === L_ICMPV4;
-      if (v4 ? t === 8 : t === 128) {
-        if (f64[fb + F_ECHO_TS] < 0) f64[fb + F_ECHO_TS] = tsMs;
-      } else if ((v4 ? t === 0 : t === 129) && f64[fb + F_ECHO_TS] >= 0) {
-        f64[fb + F_RTT] = rttNs(f64[fb + F_ECHO_TS], tsMs);
-        f64[fb + F_ECHO_TS] = -1;
-      }
-    }
-    if (flags & FL_TCP) {
-      const tr = d.subTrans[s];
-      if (tr >= 0 && d.types[tr] === L_TCP) this.updateTCP(slot, s, tr, ab, tsMs);
-    }
+    i32[ib + I_NET_A] = dv.getInt32(no + 12);
+    ci32[cib + I_NET_B] = dv.getInt32(no + 16);
+    if (!this.ipDefrag || s !== count - 1) return FL_NETWORK;
+    ci32[cib + I_IPM_FRAGMENTS] = this.pktFragments;
+    ci32[cib + I_IPM_ERRORS] = this.pktFragmentErrors;
+    return FL_NETWORK | FL_IP_METRIC;
   }
 
-  private updateTCP(slot: number, s: number, tr: number, ab: boolean, tsMs: number): void {
+  /** Transport layer of a new flow: ports, protocol, TCP state. */
+  private initTransport(slot: number): number {
+    const dv = this.decoder.dv;
+    const cib = slot * COLD_I32;
+    const tt = this.rTrType;
+    this.store.i32[slot * HOT_I32 + I_TRANSPORT_A] = dv.getUint16(this.rTr);
+    this.store.ci32[cib + I_TRANSPORT_B] = dv.getUint16(this.rTr + 2);
+    this.store.ci32[cib + I_TRANSPORT_PROTO] = tt === L_TCP ? TRANSPORT_TCP : tt === L_UDP ? TRANSPORT_UDP : TRANSPORT_SCTP;
+    if (tt !== L_TCP) return FL_TRANSPORT;
+    if (!this.extraTCPMetric) return FL_TRANSPORT | FL_TCP;
+    if (!this.reassembleTCP) return FL_TRANSPORT | FL_TCP | FL_TCP_METRIC;
+    this.tcp.init(slot);
+    return FL_TRANSPORT | FL_TCP | FL_TCP_METRIC | FL_TCP_TRACK;
+  }
+
+  /** ICMP layer of a new flow: type class, code and echo id. */
+  private initIcmp(slot: number): number {
     const d = this.decoder;
+    const io = this.rIcmp;
     const b = d.buf;
-    const st = this.store;
-    const f64 = st.f64;
-    const i32 = st.i32;
-    const fb = slot * HOT_F64;
-    const ib = slot * HOT_I32;
-    const to = d.offs[tr];
-    const tcpFlags = b[to + 13];
-    const fin = (tcpFlags & 0x01) !== 0;
-    const syn = (tcpFlags & 0x02) !== 0;
-    const rst = (tcpFlags & 0x04) !== 0;
-    const ack = (tcpFlags & 0x10) !== 0;
-    if (syn && !ack) {
-      if (f64[fb + F_SYN_TS] === -1) f64[fb + F_SYN_TS] = tsMs;
-    } else if ((syn || rst) && f64[fb + F_SYN_TS] >= 0) {
-      f64[fb + F_RTT] = rttNs(f64[fb + F_SYN_TS], tsMs);
-      // only the first handshake of the flow gives its RTT
-      f64[fb + F_SYN_TS] = -2;
+    let v: number;
+    if (this.rIcmpV4) {
+      v = (icmpv4Kind(b[io]) << 24) | (b[io + 1] << 16) | d.dv.getUint16(io + 4);
+    } else {
+      const kind = icmpv6Kind(b[io]);
+      v = (kind << 24) | (b[io + 1] << 16) | (kind === ICMP_ECHO ? this.rIcmpEcho : 0);
     }
-    if (fin) {
-      const both = FL_FIN_AB | FL_FIN_BA;
-      const flags = (i32[ib + I_FLAGS] |= ab ? FL_FIN_AB : FL_FIN_BA);
-      if ((flags & both) === both && i32[ib + I_FINISH_TYPE] === FINISH_NOT_FINISHED) i32[ib + I_FINISH_TYPE] = FINISH_TCP_FIN;
-    }
-    if (rst && i32[ib + I_FINISH_TYPE] === FINISH_NOT_FINISHED) i32[ib + I_FINISH_TYPE] = FINISH_TCP_RST;
-    const flags = i32[ib + I_FLAGS];
-    if (!(flags & FL_TCP_METRIC)) return;
-    const net = d.subNet[s];
-    if (net < 0) return;
-    const no = d.offs[net];
-    const v4 = d.types[net] === L_IPV4;
-    const cf64 = st.cf64;
-    const cb = slot * COLD_F64;
-    const srcIsA = v4
-      ? i32be(b, no + 12) === i32[ib + I_NET_A]
-      : i32be(b, no + 8) === i32[ib + I_NET_A] &&
-        i32be(b, no + 12) === i32[ib + I_NET_A + 1] &&
-        i32be(b, no + 16) === i32[ib + I_NET_A + 2] &&
-        i32be(b, no + 20) === i32[ib + I_NET_A + 3];
-    if (syn) {
-      const ttl = v4 ? b[no + 8] : b[no + 7];
-      if (srcIsA && cf64[cb + F_AB_SYN_START] === 0) {
-        cf64[cb + F_AB_SYN_START] = tsMs;
-        st.ci32[slot * COLD_I32 + I_AB_SYN_TTL] = ttl;
-      } else if (cf64[cb + F_BA_SYN_START] === 0) {
-        cf64[cb + F_BA_SYN_START] = tsMs;
-        st.ci32[slot * COLD_I32 + I_BA_SYN_TTL] = ttl;
-      }
-    }
-    if (fin) cf64[cb + (srcIsA ? F_AB_FIN_START : F_BA_FIN_START)] = tsMs;
-    if (rst) cf64[cb + (srcIsA ? F_AB_RST_START : F_BA_RST_START)] = tsMs;
-    if (flags & FL_TCP_TRACK) {
-      // payload length from the IP length field (a truncated capture still moves the sequence numbers), or
-      // from the reassembled bytes when they are longer (defragmented datagram)
-      const ipEnd = v4 ? no + d.ipLengthField(net) : no + 40 + d.ipLengthField(net);
-      const len = Math.max(0, Math.max(ipEnd, d.ends[tr]) - (to + d.lens[tr]));
-      const seq = i32be(b, to + 4) >>> 0;
-      const ba = srcIsA && u16(b, to) === i32[ib + I_TRANSPORT_A] ? 0 : 1;
-      this.tcp.assemble(slot, ba, seq, len, syn, fin, rst, tsMs);
-    }
+    this.store.ci32[slot * COLD_I32 + I_ICMP] = v;
+    return FL_ICMP;
   }
+
 
   /** Raw packet copies and the DNS extra layer, for tables that keep them. */
   private updateExtras(
@@ -842,12 +981,12 @@ export class FlowTable {
     let slot = this.freeSlots.pop();
     if (slot === undefined) {
       slot = this.slotCount++;
-      this.store.ensure(this.slotCount);
+      if (this.slotCount > this.store.capacity) this.store.ensure(this.slotCount);
     }
-    this.store.clear(slot);
+    // a slot's records are zero: never used, or cleared when its flow left
     this.store.i32[slot * HOT_I32 + I_KEY_HI] = keyHi;
-    this.store.ci32[slot * COLD_I32 + I_KEY_LO] = keyLo;
-    this.index.set(keyLo, slot);
+    this.store.i32[slot * HOT_I32 + I_KEY_LO] = keyLo;
+    this.index.set(slot);
     this.stats.activeFlows++;
     return slot;
   }
@@ -876,11 +1015,11 @@ export class FlowTable {
       view.detach();
       this.views[slot] = undefined;
     }
-    this.index.delete(this.store.ci32[slot * COLD_I32 + I_KEY_LO], slot);
+    this.index.delete(slot);
     this.tcp.release(slot);
     this.ctx.dns.delete(slot);
     this.ctx.raw.delete(slot);
-    i32[ib + I_FLAGS] = 0;
+    this.store.clear(slot);
     this.freeSlots.push(slot);
     this.stats.activeFlows--;
     return view;
@@ -893,14 +1032,14 @@ export class FlowTable {
   private evictOne(): void {
     const n = this.slotCount;
     if (n === 0) return;
-    const f64 = this.store.f64;
+    const i32 = this.store.i32;
     const sample = Math.min(n, EVICT_SAMPLE);
     let best = -1;
     let bestSeq = Infinity;
     for (let i = 0; i < sample; i++) {
       const slot = (this.evictHand + i) % n;
       if (!this.isLive(slot)) continue;
-      const seq = f64[slot * HOT_F64 + F_ACCESS];
+      const seq = i32[slot * HOT_I32 + I_ACCESS];
       if (seq < bestSeq) {
         bestSeq = seq;
         best = slot;
@@ -912,12 +1051,29 @@ export class FlowTable {
     this.stats.flowsEvicted++;
   }
 
+  /**
+   * Numbers the live flows 1..n again, in the same order, when the access sequence reaches MAX_ACCESS (an int32
+   * in each record): the order and the "packets since the last update" watermark are kept.
+   */
+  private renumberAccess(): void {
+    const i32 = this.store.i32;
+    const live = this.liveSlots();
+    let watermark = 0;
+    for (let k = 0; k < live.length; k++) {
+      const ia = live[k] * HOT_I32 + I_ACCESS;
+      if (i32[ia] <= this.accessAtUpdate) watermark = k + 1;
+      i32[ia] = k + 1;
+    }
+    this.accessAtUpdate = watermark;
+    this.accessSeq = live.length;
+  }
+
   /** Live slots from least to most recently used. */
   private liveSlots(): number[] {
-    const f64 = this.store.f64;
+    const i32 = this.store.i32;
     const live: number[] = [];
     for (let slot = 0; slot < this.slotCount; slot++) if (this.isLive(slot)) live.push(slot);
-    return live.sort((x, y) => f64[x * HOT_F64 + F_ACCESS] - f64[y * HOT_F64 + F_ACCESS]);
+    return live.sort((x, y) => i32[x * HOT_I32 + I_ACCESS] - i32[y * HOT_I32 + I_ACCESS]);
   }
 
   /** Flows from least to most recently used. */
@@ -962,7 +1118,7 @@ export class FlowTable {
       const cb = slot * COLD_F64;
       const cib = slot * COLD_I32;
       const last = f64[fb + F_LAST];
-      if (i32[ib + I_UPDATE_VERSION] > this.updateVersion) {
+      if (i32[ib + I_ACCESS] > this.accessAtUpdate) {
         this.fillLastUpdateMetric(slot, from, nowMs);
         sent.push(this.flowAt(slot));
       } else {
@@ -983,7 +1139,7 @@ export class FlowTable {
       i32[ib + I_FLAGS] |= FL_SNAPSHOT;
       if (i32[ib + I_FINISH_TYPE] !== FINISH_NOT_FINISHED && nowMs - last >= FINISHED_HOLD_MS) this.removeSlot(slot, false);
     }
-    this.updateVersion++;
+    this.accessAtUpdate = this.accessSeq;
     this.lastUpdateMs = nowMs;
     this.defragger.discardOlderThan(nowMs - CONNTRACK_FLUSH_MS);
     return sent;
@@ -1010,7 +1166,7 @@ export class FlowTable {
       const fb = slot * HOT_F64;
       const ib = slot * HOT_I32;
       if (!(f64[fb + F_LAST] < limit)) continue;
-      const updated = i32[ib + I_UPDATE_VERSION] > this.updateVersion;
+      const updated = i32[ib + I_ACCESS] > this.accessAtUpdate;
       if (updated) this.fillLastUpdateMetric(slot, this.lastUpdateMs, f64[fb + F_LAST]);
       this.tcp.flush(slot);
       const unfinished = i32[ib + I_FINISH_TYPE] === FINISH_NOT_FINISHED;

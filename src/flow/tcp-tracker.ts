@@ -1,30 +1,30 @@
 import {
-  COLD_F64,
-  F_TCP_AB,
-  F_TCP_BA,
   FlowStore,
+  T_AB,
+  T_BA,
+  TCP_F64,
   TI_FLAGS,
   TI_HEAD,
+  TI_NEXT_SEQ,
   TI_OUT_OF_ORDER,
   TI_PENDING,
-  TI_POOL,
+  TI_RING,
   TI_SKIPPED,
+  TI_TAIL_SEQ,
   TS_BYTES,
-  TS_INTS,
   TS_LAST_SEEN,
-  TS_NEXT_SEQ,
   TS_PACKETS,
   TS_SKIPPED_BYTES,
-  TS_TAIL_SEQ,
   TSF_CLOSED,
   TSF_SAW_END,
   TSF_SAW_START,
+  TSF_STARTED,
 } from './flow-store.js';
 
 /**
  * Lightweight TCP segment tracking (ReassembleTCP): it reproduces the segment statistics skydive gets from
  * gopacket's tcpassembly (out-of-order, skipped, packets, payload bytes, start/end seen) from sequence numbers
- * alone, for each direction of each flow. State lives in the flows' FlowStore records; no payload is copied.
+ * alone, for each direction of each flow. State lives in the flows' TCP records (FlowStore); no payload is copied.
  *
  * Semantics follow tcpassembly: in-order data is delivered at once; a segment beyond the next expected
  * sequence number waits until the gap is filled, and a waiting segment delivered after a later one counts as
@@ -38,90 +38,88 @@ import {
 const MAX_PENDING = 15;
 /** Ring capacity of a waiting list (a power of two above MAX_PENDING). */
 const RING = 16;
-/** Rings of the whole table (8 MiB): beyond, a stream that meets a gap skips it at once. */
+/** Rings of the whole table (4 MiB): beyond, a stream that meets a gap skips it at once. */
 const MAX_RINGS = 16384;
 /** tcpassembly stores early data in pages of this size; each page is one delivered unit. */
 const PAGE_BYTES = 1900;
+/**
+ * A waiting segment is 16 bytes: int32 sequence number, int32 length * 2 + end flag (FIN or RST), float64 seen
+ * time; int32 index of entry e is 4 * e.
+ */
+const ENTRY_I32 = 4;
 
 function seqDiff(from: number, to: number): number {
   return (to - from) | 0;
 }
 
 export class TcpTracker {
-  /** Waiting-segment rings of (seq, length, end flag, seen time) × RING, sorted by seq; a record names its ring. */
-  private rings = new Float64Array(256 * RING * 4);
+  /** Waiting-segment rings, RING entries each, sorted by sequence number from the head; a block names its ring. */
+  private ringI32 = new Int32Array(256 * RING * ENTRY_I32);
+  private ringF64 = new Float64Array(this.ringI32.buffer);
   private ringCount = 0;
   private readonly freeRings: number[] = [];
 
   constructor(private readonly store: FlowStore) {}
 
-  /** Prepares both directions of a new flow's record. */
+  /** Prepares both directions of a new flow (its TCP record is zeroed). */
   init(slot: number): void {
-    const f64 = this.store.cf64;
-    const r = slot * COLD_F64;
-    f64[r + F_TCP_AB + TS_NEXT_SEQ] = -1;
-    f64[r + F_TCP_AB + TS_LAST_SEEN] = -1;
-    f64[r + F_TCP_BA + TS_NEXT_SEQ] = -1;
-    f64[r + F_TCP_BA + TS_LAST_SEEN] = -1;
+    const f64 = this.store.tf64;
+    f64[slot * TCP_F64 + T_AB + TS_LAST_SEEN] = -1;
+    f64[slot * TCP_F64 + T_BA + TS_LAST_SEEN] = -1;
   }
 
-  /** Returns the waiting-segment lists of a flow leaving the table. */
+  /** Returns the waiting-segment rings of a flow leaving the table. */
   release(slot: number): void {
-    const r = slot * COLD_F64;
-    this.freeList((r + F_TCP_AB + TS_INTS) * 2);
-    this.freeList((r + F_TCP_BA + TS_INTS) * 2);
+    this.freeRing((slot * TCP_F64 + T_AB) * 2);
+    this.freeRing((slot * TCP_F64 + T_BA) * 2);
   }
 
-  /** Offset in `rings` of the ring named by a record block (its TI_POOL). */
-  private ring(bi: number): number {
-    return (this.store.ci32[bi + TI_POOL] - 1) * RING * 4;
-  }
-
-  private freeList(bi: number): void {
-    const i32 = this.store.ci32;
-    const idx = i32[bi + TI_POOL];
-    if (idx === 0) return;
-    this.freeRings.push(idx - 1);
-    i32[bi + TI_POOL] = 0;
+  private freeRing(bi: number): void {
+    const i32 = this.store.ti32;
+    const ring = i32[bi + TI_RING];
+    if (ring === 0) return;
+    this.freeRings.push(ring - 1);
+    i32[bi + TI_RING] = 0;
     i32[bi + TI_PENDING] = 0;
   }
 
   /** Feeds one TCP segment (seq as uint32, payload length, flags, capture time in ms) of direction ba (0 = AB). */
   assemble(slot: number, ba: number, seq: number, len: number, syn: boolean, fin: boolean, rst: boolean, ts: number): void {
     if (!syn && !fin && !rst && len === 0) return;
-    const f64 = this.store.cf64;
-    const i32 = this.store.ci32;
-    const b = slot * COLD_F64 + (ba ? F_TCP_BA : F_TCP_AB);
-    const bi = (b + TS_INTS) * 2;
-    if (i32[bi + TI_FLAGS] & TSF_CLOSED) {
+    const i32 = this.store.ti32;
+    const b = slot * TCP_F64 + (ba ? T_BA : T_AB);
+    const bi = b * 2;
+    let flags = i32[bi + TI_FLAGS];
+    if (flags & TSF_CLOSED) {
       // a new connection on the same ports; a bare FIN/RST on a closed one is ignored, as tcpassembly does
       if (!syn && len === 0) return;
-      i32[bi + TI_FLAGS] &= ~TSF_CLOSED;
-      f64[b + TS_NEXT_SEQ] = -1;
-      f64[b + TS_LAST_SEEN] = -1;
+      flags &= ~(TSF_CLOSED | TSF_STARTED);
+      i32[bi + TI_FLAGS] = flags;
+      this.store.tf64[b + TS_LAST_SEEN] = -1;
     }
     const end = fin || rst;
     let lastEnd: boolean;
-    const next = f64[b + TS_NEXT_SEQ];
-    if (next < 0) {
+    const next = i32[bi + TI_NEXT_SEQ];
+    if (!(flags & TSF_STARTED)) {
       if (syn) {
         this.deliver(b, len, 0, true, false, ts);
-        f64[b + TS_NEXT_SEQ] = (seq + len + 1) >>> 0;
+        i32[bi + TI_NEXT_SEQ] = seq + len + 1;
         lastEnd = false;
       } else {
         this.deliver(b, len, -1, false, end, ts);
-        f64[b + TS_NEXT_SEQ] = (seq + len) >>> 0;
+        i32[bi + TI_NEXT_SEQ] = seq + len;
         lastEnd = end;
       }
+      i32[bi + TI_FLAGS] |= TSF_STARTED;
     } else if (seqDiff(next, seq) > 0) {
-      if (this.insert(b, seq, len, end, ts)) {
+      if (this.insert(bi, seq, len, end, ts)) {
         if (i32[bi + TI_PENDING] <= MAX_PENDING) return;
         // too many waiting segments: give up on the first gap
         lastEnd = this.popFirst(b);
       } else {
         // no room to wait: skip the gap now
         this.deliver(b, len, seqDiff(next, seq), false, end, ts);
-        f64[b + TS_NEXT_SEQ] = (seq + len) >>> 0;
+        i32[bi + TI_NEXT_SEQ] = seq + len;
         lastEnd = end;
       }
     } else {
@@ -129,7 +127,7 @@ export class TcpTracker {
       let bytes = 0;
       if (len >= span) {
         bytes = len - span;
-        f64[b + TS_NEXT_SEQ] = (next + bytes) >>> 0;
+        i32[bi + TI_NEXT_SEQ] = next + bytes;
       }
       this.deliver(b, bytes, 0, false, end, ts);
       lastEnd = end;
@@ -144,9 +142,9 @@ export class TcpTracker {
   /** Delivers every waiting segment of both directions, skipping the gaps (the flow is flushed or expired). */
   flush(slot: number): void {
     for (let ba = 0; ba < 2; ba++) {
-      const b = slot * COLD_F64 + (ba ? F_TCP_BA : F_TCP_AB);
-      const bi = (b + TS_INTS) * 2;
-      while (this.store.ci32[bi + TI_PENDING] > 0) {
+      const b = slot * TCP_F64 + (ba ? T_BA : T_AB);
+      const bi = b * 2;
+      while (this.store.ti32[bi + TI_PENDING] > 0) {
         if (this.popFirst(b) || this.addContiguous(b) > 0) {
           this.close(bi);
           break;
@@ -156,14 +154,14 @@ export class TcpTracker {
   }
 
   private close(bi: number): void {
-    this.store.ci32[bi + TI_FLAGS] |= TSF_CLOSED;
-    this.freeList(bi);
+    this.store.ti32[bi + TI_FLAGS] |= TSF_CLOSED;
+    this.freeRing(bi);
   }
 
   private deliver(b: number, bytes: number, skip: number, start: boolean, end: boolean, seen: number): void {
-    const f64 = this.store.cf64;
-    const i32 = this.store.ci32;
-    const bi = (b + TS_INTS) * 2;
+    const f64 = this.store.tf64;
+    const i32 = this.store.ti32;
+    const bi = b * 2;
     const last = f64[b + TS_LAST_SEEN];
     if (last >= 0 && seen < last) i32[bi + TI_OUT_OF_ORDER]++;
     else f64[b + TS_LAST_SEEN] = seen;
@@ -178,72 +176,68 @@ export class TcpTracker {
   }
 
   /** Adds a waiting segment to the stream's ring; false when no ring is left for it. */
-  private insert(b: number, seq: number, len: number, end: boolean, ts: number): boolean {
-    const i32 = this.store.ci32;
-    const bi = (b + TS_INTS) * 2;
-    if (i32[bi + TI_POOL] === 0) {
-      let idx = this.freeRings.pop();
-      if (idx === undefined) {
+  private insert(bi: number, seq: number, len: number, end: boolean, ts: number): boolean {
+    const i32 = this.store.ti32;
+    if (i32[bi + TI_RING] === 0) {
+      let ring = this.freeRings.pop();
+      if (ring === undefined) {
         if (this.ringCount === MAX_RINGS) return false;
-        idx = this.ringCount++;
-        if (this.ringCount * RING * 4 > this.rings.length) {
-          const bigger = new Float64Array(this.rings.length * 2);
-          bigger.set(this.rings);
-          this.rings = bigger;
+        ring = this.ringCount++;
+        if (this.ringCount * RING * ENTRY_I32 > this.ringI32.length) {
+          const bigger = new Int32Array(this.ringI32.length * 2);
+          bigger.set(this.ringI32);
+          this.ringI32 = bigger;
+          this.ringF64 = new Float64Array(bigger.buffer);
         }
       }
-      i32[bi + TI_POOL] = idx + 1;
+      i32[bi + TI_RING] = ring + 1;
       i32[bi + TI_HEAD] = 0;
     }
-    const p = this.rings;
-    const o = this.ring(bi);
+    const ri = this.ringI32;
+    const base = (i32[bi + TI_RING] - 1) * RING;
     const head = i32[bi + TI_HEAD];
     const count = i32[bi + TI_PENDING]++;
-    const f64 = this.store.cf64;
     let pos = count;
-    if (count > 0 && seqDiff(f64[b + TS_TAIL_SEQ], seq) < 0) {
+    if (count > 0 && seqDiff(i32[bi + TI_TAIL_SEQ], seq) < 0) {
       // keep the ring sorted: shift up the entries that come after seq (rare: the tail is checked first)
+      const rf = this.ringF64;
       while (pos > 0) {
-        const q = o + ((head + pos - 1) & (RING - 1)) * 4;
-        if (seqDiff(seq, p[q]) <= 0) break;
-        const r = o + ((head + pos) & (RING - 1)) * 4;
-        p[r] = p[q];
-        p[r + 1] = p[q + 1];
-        p[r + 2] = p[q + 2];
-        p[r + 3] = p[q + 3];
+        const q = (base + ((head + pos - 1) & (RING - 1))) * ENTRY_I32;
+        if (seqDiff(seq, ri[q]) <= 0) break;
+        const r = (base + ((head + pos) & (RING - 1))) * ENTRY_I32;
+        ri[r] = ri[q];
+        ri[r + 1] = ri[q + 1];
+        rf[(r >> 1) + 1] = rf[(q >> 1) + 1];
         pos--;
       }
     } else {
-      f64[b + TS_TAIL_SEQ] = seq;
+      i32[bi + TI_TAIL_SEQ] = seq;
     }
-    const r = o + ((head + pos) & (RING - 1)) * 4;
-    p[r] = seq;
-    p[r + 1] = len;
-    p[r + 2] = end ? 1 : 0;
-    p[r + 3] = ts;
+    const r = (base + ((head + pos) & (RING - 1))) * ENTRY_I32;
+    ri[r] = seq;
+    ri[r + 1] = len * 2 + (end ? 1 : 0);
+    this.ringF64[(r >> 1) + 1] = ts;
     return true;
   }
 
   /** Delivers the first waiting segment (skipping any gap before it); returns its End flag. */
   private popFirst(b: number): boolean {
-    const f64 = this.store.cf64;
-    const i32 = this.store.ci32;
-    const bi = (b + TS_INTS) * 2;
-    const p = this.rings;
+    const i32 = this.store.ti32;
+    const bi = b * 2;
     const head = i32[bi + TI_HEAD];
-    const q = this.ring(bi) + head * 4;
-    const seq = p[q];
-    let len = p[q + 1];
-    const end = p[q + 2] !== 0;
-    const seen = p[q + 3];
+    const q = ((i32[bi + TI_RING] - 1) * RING + head) * ENTRY_I32;
+    const seq = this.ringI32[q];
+    let len = this.ringI32[q + 1] >> 1;
+    const end = (this.ringI32[q + 1] & 1) !== 0;
+    const seen = this.ringF64[(q >> 1) + 1];
     i32[bi + TI_HEAD] = (head + 1) & (RING - 1);
     // a ring is held only while a gap is open
-    if (--i32[bi + TI_PENDING] === 0) this.freeList(bi);
-    const next = f64[b + TS_NEXT_SEQ];
+    if (--i32[bi + TI_PENDING] === 0) this.freeRing(bi);
     let skip = 0;
     let s = seq;
-    if (next < 0) skip = -1;
+    if (!(i32[bi + TI_FLAGS] & TSF_STARTED)) skip = -1;
     else {
+      const next = i32[bi + TI_NEXT_SEQ];
       const d = seqDiff(next, seq);
       if (d > 0) skip = d;
       else if (d < 0) {
@@ -252,8 +246,13 @@ export class TcpTracker {
         s = next;
       }
     }
-    f64[b + TS_NEXT_SEQ] = (s + len) >>> 0;
-    const pages = Math.max(1, Math.ceil(len / PAGE_BYTES));
+    i32[bi + TI_NEXT_SEQ] = s + len;
+    i32[bi + TI_FLAGS] |= TSF_STARTED;
+    if (len <= PAGE_BYTES) {
+      this.deliver(b, len, skip, false, end, seen);
+      return end;
+    }
+    const pages = Math.ceil(len / PAGE_BYTES);
     for (let pg = 0; pg < pages; pg++) {
       const bytes = pg < pages - 1 ? PAGE_BYTES : len - PAGE_BYTES * (pages - 1);
       this.deliver(b, bytes, pg === 0 ? skip : 0, false, end && pg === pages - 1, seen);
@@ -266,13 +265,12 @@ export class TcpTracker {
    * head comes first). Returns 1 / -1: End flag of the last one delivered, 0: none delivered.
    */
   private addContiguous(b: number): number {
-    const f64 = this.store.cf64;
-    const i32 = this.store.ci32;
-    const bi = (b + TS_INTS) * 2;
+    const i32 = this.store.ti32;
+    const bi = b * 2;
     let last = 0;
     while (i32[bi + TI_PENDING] > 0) {
-      const headSeq = this.rings[this.ring(bi) + i32[bi + TI_HEAD] * 4];
-      if (seqDiff(f64[b + TS_NEXT_SEQ], headSeq) > 0) break;
+      const headSeq = this.ringI32[((i32[bi + TI_RING] - 1) * RING + i32[bi + TI_HEAD]) * ENTRY_I32];
+      if (seqDiff(i32[bi + TI_NEXT_SEQ], headSeq) > 0) break;
       last = this.popFirst(b) ? 1 : -1;
       if (last > 0) break;
     }

@@ -222,3 +222,38 @@ describe('decoder fuzz', function () {
     });
   }
 });
+
+describe('fast path fuzz', function () {
+  this.timeout(120000);
+  const { seeds } = loadSeeds();
+  // FastParser serves tables without extras (raw packets, DNS); it must count every record as the decoder does
+  for (const layerKeyMode of ['L2', 'L3'] as const) {
+    for (const ipDefrag of [true, false]) {
+      const name = `ethernet ${layerKeyMode} defrag=${ipDefrag}`;
+      it(`counts mutated records as the decoder path does: ${name}`, function () {
+        const opts: FlowTableOptions = { layerKeyMode, ipDefrag, extraTCPMetric: true, reassembleTCP: true, maxEntries: 300 };
+        const tables = [new FlowTable(opts), new FlowTable({ ...opts, fastPath: false })];
+        const rnd = prng(SEED ^ (layerKeyMode === 'L2' ? 0x1111 : 0x2222) ^ (ipDefrag ? 0x10 : 0x20));
+        const buf = Buffer.alloc(70000 + 200);
+        const reports: string[][] = [[], []];
+        let ts = 1_600_000_000_000;
+        for (let i = 0; i < PACKETS_PER_CONFIG; i++) {
+          const s = seeds[Math.floor(rnd() * seeds.length)];
+          // original records most of the time, so that flows see many packets (the fast path serves existing flows)
+          const m = rnd() < 0.5 ? { data: s.data, wireLen: s.wireLen, how: 'original' } : mutate(rnd, s, LINKTYPE_ETHERNET);
+          const offset = Math.floor(rnd() * 64);
+          ts += rnd() * 50;
+          m.data.copy(buf, offset);
+          for (const [k, t] of tables.entries()) {
+            t.processPacket(buf, offset, m.data.length, m.wireLen, ts, s.linkType);
+            if (i % 499 === 498) reports[k].push(strictJSON(t.update(ts).map((f) => f.toJSON())));
+          }
+        }
+        const json = tables.map((t) => strictJSON(t.getFlows().map((f) => f.toJSON())));
+        assert.equal(json[0], json[1], `seed ${SEED} ${name}: the fast path and the decoder disagree`);
+        assert.deepEqual(reports[0], reports[1], `seed ${SEED} ${name}: update() reports differ`);
+        assert.deepEqual(tables[0].stats, tables[1].stats);
+      });
+    }
+  }
+});

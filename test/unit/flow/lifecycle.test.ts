@@ -77,6 +77,20 @@ describe('flow table lifecycle: LRU order and eviction', () => {
     for (const x of flows) f.send(udp(x.transport!.A), T0 + 30000);
     assert.equal(f.t.stats.flowsCreated, created);
   });
+
+  it('renumbers its 32-bit access sequence when it runs out, keeping the LRU order and the update window', () => {
+    const f = new Feeder();
+    // the sequence counts level packets; start near its end instead of sending 2^31 packets
+    (f.t as unknown as { accessSeq: number }).accessSeq = 0x7fffffff - 4;
+    for (let p = 1; p <= 3; p++) f.send(udp(p), T0 + p);
+    assert.deepEqual(f.t.update(T0 + 10).map((x) => x.transport!.A).sort(), [1, 2, 3]);
+    f.send(udp(2), T0 + 11);
+    f.send(udp(4), T0 + 12); // the sequence ends here: flows are numbered again
+    f.send(udp(1), T0 + 13);
+    assert.equal((f.t as unknown as { accessSeq: number }).accessSeq, 6, 'four flows numbered 1..4, then two packets');
+    assert.deepEqual(f.ports(), [3, 2, 4, 1]);
+    assert.deepEqual(f.t.update(T0 + 20).map((x) => x.transport!.A).sort(), [1, 2, 4], 'flow 3 had no packet since the last update');
+  });
 });
 
 describe('flow table lifecycle: update, expire and application timeouts', () => {

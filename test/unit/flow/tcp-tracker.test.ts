@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import {
-  F_TCP_AB,
+  T_AB,
   FlowStore,
-  COLD_F64,
+  TCP_F64,
   TI_FLAGS,
   TI_OUT_OF_ORDER,
   TI_SKIPPED,
   TS_BYTES,
-  TS_INTS,
   TS_PACKETS,
   TS_SKIPPED_BYTES,
   TSF_SAW_END,
@@ -31,19 +30,19 @@ class Stream {
     this.tracker.flush(this.slot);
   }
   private get b(): number {
-    return this.slot * COLD_F64 + F_TCP_AB;
+    return this.slot * TCP_F64 + T_AB;
   }
   private int(field: number): number {
-    return this.store.ci32[(this.b + TS_INTS) * 2 + field];
+    return this.store.ti32[this.b * 2 + field];
   }
   get packets(): number {
-    return this.store.cf64[this.b + TS_PACKETS];
+    return this.store.tf64[this.b + TS_PACKETS];
   }
   get bytes(): number {
-    return this.store.cf64[this.b + TS_BYTES];
+    return this.store.tf64[this.b + TS_BYTES];
   }
   get skippedBytes(): number {
-    return this.store.cf64[this.b + TS_SKIPPED_BYTES];
+    return this.store.tf64[this.b + TS_SKIPPED_BYTES];
   }
   get outOfOrder(): number {
     return this.int(TI_OUT_OF_ORDER);
@@ -112,12 +111,12 @@ describe('TCP segment tracker', () => {
       tracker.assemble(slot, 0, 0, 0, true, false, false, 1);
       tracker.assemble(slot, 0, 101, 10, false, false, false, 2); // a gap of 100 bytes
     }
-    const skipped = (slot: number) => store.ci32[(slot * COLD_F64 + F_TCP_AB + TS_INTS) * 2 + TI_SKIPPED];
+    const skipped = (slot: number) => store.ti32[(slot * TCP_F64 + T_AB) * 2 + TI_SKIPPED];
     assert.equal(skipped(0), 0, 'the first streams wait for their gap');
     assert.equal(skipped(streams - 1), 1, 'the last one has no ring left');
     // a filled gap returns its ring: the next stream can wait again
     tracker.assemble(0, 0, 1, 100, false, false, false, 3);
-    assert.equal(store.cf64[F_TCP_AB + TS_PACKETS], 3);
+    assert.equal(store.tf64[T_AB + TS_PACKETS], 3);
     store.clear(streams - 1);
     tracker.init(streams - 1);
     tracker.assemble(streams - 1, 0, 0, 0, true, false, false, 1);
