@@ -13,7 +13,7 @@ BUILD_STAMP := dist/.build-stamp
 NATIVE := native/build/Release/skydive_native.node
 SHARED ?= $(abspath ../shared)
 
-.PHONY: deps build test test-unit demo demo-down bench clean lint
+.PHONY: deps build test test-unit demo demo-down bench clean
 
 $(APT_STAMP): Makefile
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -1,4 +1,6 @@
 import { AnalyzerClient as RestClient, errorFromResponse } from '../common/http-client.js';
+import type { Capture } from '../probes/capture/capture-resource.js';
+import type { PacketInjection } from '../injector/injection-resource.js';
 
 export interface AgentStatus {
   IsConnected?: boolean;
@@ -10,33 +12,9 @@ export interface AnalyzerStatus {
   [k: string]: unknown;
 }
 
-/** Fields of the original's Capture resource that scenarios set. */
-export interface CaptureRequest {
-  GremlinQuery: string;
-  Type?: string;
-  BPFFilter?: string;
-  Name?: string;
-  Description?: string;
-}
-
-/** Fields of the original's PacketInjection resource that scenarios set. */
-export interface InjectionRequest {
-  Src: string;
-  Dst?: string;
-  Type: string;
-  Count?: number;
-  Interval?: number;
-  ICMPID?: number;
-  Payload?: string;
-  SrcIP?: string;
-  DstIP?: string;
-  SrcMAC?: string;
-  DstMAC?: string;
-  SrcPort?: number;
-  DstPort?: number;
-  Mode?: string;
-  TTL?: number;
-}
+/** What a scenario sends to POST /api/capture and POST /api/injectpacket: the API's own resources, less the UUID. */
+export type CaptureRequest = Omit<Capture, 'UUID' | 'Count'>;
+export type InjectionRequest = Omit<PacketInjection, 'UUID'>;
 
 /** REST client of the analyzer as the lab and its scenarios use it (original's paths and JSON shapes). */
 export class AnalyzerClient extends RestClient {
