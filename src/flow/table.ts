@@ -536,16 +536,21 @@ export class FlowTable {
         w[2] = 4;
         p = 3;
       } else {
+        for (let i = 0; i < 4; i++) {
+          w[i] = dv.getInt32(no + 8 + 4 * i);
+          w[4 + i] = dv.getInt32(no + 24 + 4 * i);
+        }
         let c = 0;
-        for (let i = 0; i < 16 && c === 0; i += 4) c = dv.getUint32(no + 8 + i) - dv.getUint32(no + 24 + i);
+        for (let i = 0; i < 4 && c === 0; i++) c = (w[i] >>> 0) - (w[4 + i] >>> 0);
         sameIP = c === 0;
         if (!sameIP) swapIP = c > 0;
         else if (to >= 0) swapIP = sp > dp;
-        const first = swapIP ? no + 24 : no + 8;
-        const second = swapIP ? no + 8 : no + 24;
-        for (let i = 0; i < 4; i++) {
-          w[i] = dv.getInt32(first + 4 * i);
-          w[4 + i] = dv.getInt32(second + 4 * i);
+        if (swapIP) {
+          for (let i = 0; i < 4; i++) {
+            const t = w[i];
+            w[i] = w[4 + i];
+            w[4 + i] = t;
+          }
         }
         w[8] = 6;
         p = 9;

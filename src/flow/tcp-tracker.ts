@@ -90,6 +90,24 @@ export class TcpTracker {
     const b = slot * TCP_F64 + (ba ? T_BA : T_AB);
     const bi = b * 2;
     let flags = i32[bi + TI_FLAGS];
+    if (
+      (flags & (TSF_STARTED | TSF_CLOSED)) === TSF_STARTED &&
+      !syn &&
+      !fin &&
+      !rst &&
+      i32[bi + TI_PENDING] === 0 &&
+      i32[bi + TI_NEXT_SEQ] === (seq | 0)
+    ) {
+      // the common case, in-order data with no gap open: what deliver() does for it, without the general path
+      const f64 = this.store.tf64;
+      i32[bi + TI_NEXT_SEQ] = seq + len;
+      const last = f64[b + TS_LAST_SEEN];
+      if (last >= 0 && ts < last) i32[bi + TI_OUT_OF_ORDER]++;
+      else f64[b + TS_LAST_SEEN] = ts;
+      f64[b + TS_BYTES] += len;
+      f64[b + TS_PACKETS]++;
+      return;
+    }
     if (flags & TSF_CLOSED) {
       // a new connection on the same ports; a bare FIN/RST on a closed one is ignored, as tcpassembly does
       if (!syn && len === 0) return;
