@@ -10,6 +10,7 @@ import { waitFor } from '../helpers/wait.js';
 import { SKYDIVE_BIN } from '../helpers/shared.js';
 import { Cleanup, sh } from '../helpers/sh.js';
 import { FlowsAPI, flowConfig, linuxBridge, vethNamespace } from './flows-support.js';
+import { numericPredicateCases } from '../helpers/metric-predicates.js';
 
 /**
  * Live captures (AF_PACKET through libpcap) on namespaces joined by a Linux bridge, driven through the analyzer's
@@ -77,20 +78,7 @@ describe('live captures on veths and Linux bridges (allinone)', function () {
     assert.ok(f.Metric.ABBytes >= 1066 && f.Metric.BABytes >= 1066, JSON.stringify(f.Metric));
     assert.equal((await api.query(`${base}.Has('Metric.ABPackets', 1)`)).length, 1);
     const L = f.Metric.ABBytes as number;
-    for (const [pred, hit] of [
-      [`Gt(${L - 1})`, true],
-      [`Gt(${L})`, false],
-      [`Gte(${L})`, true],
-      [`Gte(${L + 1})`, false],
-      [`Lt(${L + 1})`, true],
-      [`Lt(${L})`, false],
-      [`Lte(${L})`, true],
-      [`Lte(${L - 1})`, false],
-      [`Inside(${L - 1}, ${L + 1})`, true],
-      [`Inside(${L}, ${L + 1})`, false],
-      [`Between(${L}, ${L + 1})`, true],
-      [`Between(${L}, ${L})`, false],
-    ] as const) {
+    for (const [pred, hit] of numericPredicateCases(L)) {
       assert.equal((await api.query(`${base}.Has('Metric.ABBytes', ${pred})`)).length, hit ? 1 : 0, pred);
     }
     assert.equal((await api.query(`${base}.Has('Metric.RTT', Gt(0))`)).length, 1, 'the echo reply gave an RTT');

@@ -5,6 +5,7 @@ import { StepRegistry, defaultRegistry, executeGremlin, resultToJSON, type Greml
 import { buildFrame, type FrameSpec } from '../../../src/injector/packet-builder.js';
 import { FlowStore, type FlowJSON } from '../../../src/analyzer/flows/flow-store.js';
 import { FLOW_STORE_EXT, registerFlowSteps, rawPacketsOf } from '../../../src/analyzer/flows/flow-steps.js';
+import { numericPredicateCases } from '../../helpers/metric-predicates.js';
 
 /**
  * The flow steps on flows that a real flow table made from crafted frames: two hosts pinging through a capture
@@ -91,20 +92,7 @@ describe('flow Gremlin steps', () => {
     const L = 1066 * 3;
     const hit = async (pred: string) => (await q(`G.Flows().Has('LayersPath', 'Ethernet/IPv4/ICMPv4', 'Metric.ABBytes', ${pred}).Count()`)) === 1;
     assert.equal(await q("G.Flows().Has('Metric.ABPackets', 3).Count()"), 1);
-    for (const [pred, expected] of [
-      [`Gt(${L - 1})`, true],
-      [`Gt(${L})`, false],
-      [`Gte(${L})`, true],
-      [`Gte(${L + 1})`, false],
-      [`Lt(${L + 1})`, true],
-      [`Lt(${L})`, false],
-      [`Lte(${L})`, true],
-      [`Lte(${L - 1})`, false],
-      [`Inside(${L - 1}, ${L + 1})`, true],
-      [`Inside(${L}, ${L + 1})`, false],
-      [`Between(${L}, ${L + 1})`, true],
-      [`Between(${L}, ${L})`, false],
-    ] as const) {
+    for (const [pred, expected] of numericPredicateCases(L)) {
       assert.equal(await hit(pred), expected, pred);
     }
     assert.equal(await q("G.Flows().Has('Metric.RTT', Gt(0)).Count()"), 1);
