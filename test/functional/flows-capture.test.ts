@@ -9,7 +9,7 @@ import { startAllInOne, type AllInOne } from '../helpers/allinone.js';
 import { waitFor } from '../helpers/wait.js';
 import { SKYDIVE_BIN } from '../helpers/shared.js';
 import { Cleanup, sh } from '../helpers/sh.js';
-import { FlowsAPI, flowConfig, linuxBridge, vethNamespace } from './flows-support.js';
+import { FlowsAPI, flowConfig, linuxBridge, vethNamespace, flowSuiteHooks } from './flows-support.js';
 import { numericPredicateCases } from '../helpers/metric-predicates.js';
 
 /**
@@ -19,21 +19,14 @@ import { numericPredicateCases } from '../helpers/metric-predicates.js';
  */
 describe('live captures on veths and Linux bridges (allinone)', function () {
   this.timeout(120000);
-  const suite = new Cleanup();
   let cleanup: Cleanup;
   let aio: AllInOne;
   let api: FlowsAPI;
-
-  before(async () => {
-    aio = await startAllInOne({ config: flowConfig() });
-    suite.add(() => aio.stop());
-    api = new FlowsAPI(aio);
-  });
-  beforeEach(() => {
-    cleanup = new Cleanup();
-  });
-  afterEach(() => cleanup.run());
-  after(() => suite.run());
+  flowSuiteHooks(
+    () => flowConfig(),
+    (a, p) => ((aio = a), (api = p)),
+    (c) => (cleanup = c),
+  );
 
   /** Two namespaces <p>-vm1 / <p>-vm2 with eth0 behind host veths <p>-vm1-eth0 / <p>-vm2-eth0 on Linux bridge br-<p>. */
   async function twoVMs(p: string, ip1: string, ip2: string, extra: { v6?: [string, string] } = {}): Promise<void> {

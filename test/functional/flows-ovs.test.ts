@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { freePorts, startAllInOne, type AllInOne } from '../helpers/allinone.js';
+import { freePorts, type AllInOne } from '../helpers/allinone.js';
 import { TestOVS } from '../helpers/ovs.js';
 import { Cleanup } from '../helpers/sh.js';
-import { FlowsAPI, flowConfig, vethNamespace } from './flows-support.js';
+import { FlowsAPI, flowConfig, vethNamespace, flowSuiteHooks } from './flows-support.js';
 
 /**
  * sFlow captures of an Open vSwitch bridge (userspace datapath, private ovsdb-server/ovs-vswitchd): the agent
@@ -11,24 +11,19 @@ import { FlowsAPI, flowConfig, vethNamespace } from './flows-support.js';
  */
 describe('sFlow captures of OVS bridges (allinone, userspace OVS)', function () {
   this.timeout(120000);
-  const suite = new Cleanup();
   let cleanup: Cleanup;
   let ovs: TestOVS;
   let aio: AllInOne;
   let api: FlowsAPI;
-
-  before(async () => {
-    ovs = await TestOVS.start();
-    suite.add(() => ovs.stop());
-    aio = await startAllInOne({ config: flowConfig({ ovs: { ovsdb: ovs.ovsdbURL }, agent: { topology: { probes: ['ovsdb'] } } }) });
-    suite.add(() => aio.stop());
-    api = new FlowsAPI(aio);
-  });
-  beforeEach(() => {
-    cleanup = new Cleanup();
-  });
-  afterEach(() => cleanup.run());
-  after(() => suite.run());
+  flowSuiteHooks(
+    async (suite) => {
+      ovs = await TestOVS.start();
+      suite.add(() => ovs.stop());
+      return flowConfig({ ovs: { ovsdb: ovs.ovsdbURL }, agent: { topology: { probes: ['ovsdb'] } } });
+    },
+    (a, p) => ((aio = a), (api = p)),
+    (c) => (cleanup = c),
+  );
 
   /** OVS bridge `br` with two namespaces <p>-vm1/<p>-vm2 (eth0 behind host veths <p>-vm1-eth0 / <p>-vm2-eth0 as ports). */
   async function bridgeWithVMs(br: string, p: string, ip1: string, ip2: string): Promise<void> {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { httpJSON, type AllInOne } from '../helpers/allinone.js';
+import { httpJSON, startAllInOne, type AllInOne } from '../helpers/allinone.js';
 import { Cleanup, sh } from '../helpers/sh.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -12,6 +12,30 @@ import { waitFor } from '../helpers/wait.js';
 /** Allinone configuration for flow tests: flows reach the analyzer every second. */
 export function flowConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { flow: { update: 1, expire: 600 }, ...extra };
+}
+
+/**
+ * The mocha hooks of a flows-*.test.ts file: one allinone for the whole file (its configuration may first start
+ * what it needs, registering the undo in `suite`), and a fresh Cleanup for each test, run after it.
+ */
+export function flowSuiteHooks(
+  config: (suite: Cleanup) => Promise<Record<string, unknown>> | Record<string, unknown>,
+  ready: (aio: AllInOne, api: FlowsAPI) => void,
+  eachTest: (cleanup: Cleanup) => void,
+): void {
+  const suite = new Cleanup();
+  let cleanup = new Cleanup();
+  before(async () => {
+    const aio = await startAllInOne({ config: await config(suite) });
+    suite.add(() => aio.stop());
+    ready(aio, new FlowsAPI(aio));
+  });
+  beforeEach(() => {
+    cleanup = new Cleanup();
+    eachTest(cleanup);
+  });
+  afterEach(() => cleanup.run());
+  after(() => suite.run());
 }
 
 /** `VNS(h,p,ns,cidr)`: namespace `ns` whose interface `p` is the peer of `h` in the root namespace; both up. */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { startAllInOne, type AllInOne } from '../helpers/allinone.js';
+import type { AllInOne } from '../helpers/allinone.js';
 import { TestOVS } from '../helpers/ovs.js';
 import { SKYDIVE_BIN } from '../helpers/shared.js';
 import { Cleanup, sh } from '../helpers/sh.js';
-import { FlowsAPI, flowConfig, linuxBridge, vethNamespace } from './flows-support.js';
+import { FlowsAPI, flowConfig, linuxBridge, vethNamespace, flowSuiteHooks } from './flows-support.js';
 
 /**
  * Tunnels (lab.md §3.1 scenario 13): the same ICMP exchange captured inside the tunnel (overlay) and on the
@@ -14,21 +14,14 @@ import { FlowsAPI, flowConfig, linuxBridge, vethNamespace } from './flows-suppor
  */
 describe('flows through VXLAN and GRE tunnels (allinone)', function () {
   this.timeout(180000);
-  const suite = new Cleanup();
   let cleanup: Cleanup;
   let aio: AllInOne;
   let api: FlowsAPI;
-
-  before(async () => {
-    aio = await startAllInOne({ config: flowConfig() });
-    suite.add(() => aio.stop());
-    api = new FlowsAPI(aio);
-  });
-  beforeEach(() => {
-    cleanup = new Cleanup();
-  });
-  afterEach(() => cleanup.run());
-  after(() => suite.run());
+  flowSuiteHooks(
+    () => flowConfig(),
+    (a, p) => ((aio = a), (api = p)),
+    (c) => (cleanup = c),
+  );
 
   /** Checks the overlay flow and its decapsulated copy on the underlay; returns the tunnel flow. */
   async function checkTunnel(overlay: string, underlay: string, tunnelApp: string, count: number): Promise<any> {
