@@ -75,6 +75,12 @@ const MAX_BLOCK = 16 * 1024 * 1024;
  * than 8 MiB chunks on a 365 MB capture (docs/benchmarks.md).
  */
 const DEFAULT_CHUNK = 512 * 1024;
+/**
+ * The first read is short: the parse loop then refills within its first few records, while it still runs
+ * unoptimised, so that the optimised loop is compiled knowing the refill path instead of being thrown away
+ * (and the whole inlined flow table compiled again) at the first refill.
+ */
+const FIRST_READ = 16 * 1024;
 
 function rd16(b: Uint8Array, o: number, le: boolean): number {
   return le ? b[o] | (b[o + 1] << 8) : (b[o] << 8) | b[o + 1];
@@ -193,7 +199,8 @@ export class PcapReader {
       this.buf = bigger;
     }
     while (this.end < need) {
-      const n = readSync(this.fd, this.buf, this.end, this.buf.length - this.end, null);
+      const room = this.buf.length - this.end;
+      const n = readSync(this.fd, this.buf, this.end, this.bytesRead === 0 ? Math.min(room, Math.max(FIRST_READ, need)) : room, null);
       if (n === 0) {
         this.eof = true;
         break;
@@ -236,36 +243,35 @@ export class PcapReader {
 
     let records = 0;
     // the cursor lives in locals for the hot loop and is written back before every refill
+    // record headers are read through a DataView: one load per field instead of four byte loads
     let b = this.buf;
+    let dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
     let p = 24;
     let end = this.end;
     for (;;) {
-      if (end - p < 16) {
-        this.pos = p;
-        const ok = this.fill(16);
-        p = this.pos;
-        if (!ok) break;
-        b = this.buf;
-        end = this.end;
-      }
-      const caplen = rd32(b, p + 8, le);
+      const caplen = end - p >= 16 ? dv.getUint32(p + 8, le) : -1;
       if (caplen > maxCaplen) {
         this.stop(`record ${records + 1} at byte ${this.bytesRead - (end - p)} has an absurd caplen ${caplen}`);
         p = end;
         break;
       }
       if (end - p < 16 + caplen) {
+        // one refill site, for a split header (caplen -1) as for a split record: see FIRST_READ
         this.pos = p;
-        const ok = this.fill(16 + caplen);
+        const ok = this.fill(caplen < 0 ? 16 : 16 + caplen);
         p = this.pos;
         if (!ok) break;
-        b = this.buf;
+        if (b !== this.buf) {
+          b = this.buf;
+          dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+        }
         end = this.end;
+        continue;
       }
-      const frac = rd32(b, p + 4, le);
-      const us = rd32(b, p, le) * 1e6 + (nano ? Math.floor(frac / 1000) : frac);
+      const frac = dv.getUint32(p + 4, le);
+      const us = dv.getUint32(p, le) * 1e6 + (nano ? Math.floor(frac / 1000) : frac);
       records++;
-      cb(b, p + 16, caplen, rd32(b, p + 12, le), us / 1000, linkType);
+      cb(b, p + 16, caplen, dv.getUint32(p + 12, le), us / 1000, linkType);
       p += 16 + caplen;
     }
     this.pos = p;

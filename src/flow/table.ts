@@ -99,6 +99,9 @@ import {
   TRANSPORT_SCTP,
   TRANSPORT_TCP,
   TRANSPORT_UDP,
+  TCP_I32,
+  TI_FLAGS,
+  T_BA,
 } from './flow-store.js';
 import { hash64, hashString } from './hash.js';
 import {
@@ -224,8 +227,11 @@ export class FlowTable {
   private readonly decoder = new PacketDecoder();
   private readonly fast = new FastParser();
   private readonly defragger = new IPv4Defragmenter();
-  /** Room for 4096 flows at first (2 MiB of address space; pages are used as records fill): fewer regrowths. */
-  private readonly store = new FlowStore(4096);
+  /**
+   * Room for 64 flows at first: the store then grows while flow creation still runs unoptimised, so that the
+   * optimised createFlow knows the growth path (a first growth after it is optimised throws that code away).
+   */
+  private readonly store = new FlowStore(64);
   private readonly index = new FlowIndex(this.store);
   private readonly tcp = new TcpTracker(this.store);
   private readonly ctx: FlowContext & { paths: string[]; apps: string[] };
@@ -287,6 +293,12 @@ export class FlowTable {
   /** IPMetric of the packet being processed (defragmentation result). */
   private pktFragments = 0;
   private pktFragmentErrors = 0;
+  /**
+   * Sink of the early loads of a TCP flow's segment-tracking record (countLevel): a packet's flow record and
+   * TCP record are two cache misses in a large table, and issuing the second before the first has arrived
+   * overlaps them. The value itself is never used.
+   */
+  private readonly tcpTouch = new Int32Array(1);
 
   constructor(opts: FlowTableOptions = {}) {
     this.l2Mode = (opts.layerKeyMode ?? 'L2') !== 'L3';
@@ -498,6 +510,10 @@ export class FlowTable {
     if (slot < 0) {
       if (!create) return -1;
       slot = this.createFlow(s, count, parent, tsMs);
+    } else if (this.rTr >= 0 && this.rTrType === L_TCP) {
+      // load the TCP record's two lines now, while the flow record's line is on its way (see tcpTouch)
+      const ti32 = this.store.ti32;
+      this.tcpTouch[0] = ti32[slot * TCP_I32 + TI_FLAGS] + ti32[slot * TCP_I32 + 2 * T_BA + TI_FLAGS];
     }
     this.updateFlow(slot, subLen, tsMs);
     return slot;

@@ -108,6 +108,9 @@ export class TcpTracker {
       f64[b + TS_PACKETS]++;
       return;
     }
+    if ((flags & (TSF_STARTED | TSF_CLOSED)) === TSF_STARTED && !syn && !fin && !rst && this.appendAfterGap(b, seq, len, ts)) {
+      return;
+    }
     if (flags & TSF_CLOSED) {
       // a new connection on the same ports; a bare FIN/RST on a closed one is ignored, as tcpassembly does
       if (!syn && len === 0) return;
@@ -155,6 +158,72 @@ export class TcpTracker {
       if (contiguousEnd !== 0) lastEnd = contiguousEnd > 0;
     }
     if (lastEnd) this.close(bi);
+  }
+
+  /**
+   * The other common case, a data segment of a started stream that has a gap open, after the last waiting
+   * segment: it waits at the tail of the ring, and when the ring is full the first waiting segment is delivered
+   * past its gap. Exactly what the general path (insert, popFirst, addContiguous) does for it, with the stream's
+   * state read once. Returns false, having changed nothing, for any other segment.
+   */
+  private appendAfterGap(b: number, seq: number, len: number, ts: number): boolean {
+    const i32 = this.store.ti32;
+    const bi = b * 2;
+    const pending = i32[bi + TI_PENDING];
+    const next = i32[bi + TI_NEXT_SEQ];
+    if (pending === 0 || seqDiff(next, seq) <= 0 || seqDiff(i32[bi + TI_TAIL_SEQ], seq) < 0) return false;
+    const ri = this.ringI32;
+    const rf = this.ringF64;
+    const base = (i32[bi + TI_RING] - 1) * RING;
+    const head = i32[bi + TI_HEAD];
+    const r = (base + ((head + pending) & (RING - 1))) * ENTRY_I32;
+    ri[r] = seq;
+    ri[r + 1] = len * 2;
+    rf[(r >> 1) + 1] = ts;
+    i32[bi + TI_TAIL_SEQ] = seq;
+    if (pending < MAX_PENDING) {
+      i32[bi + TI_PENDING] = pending + 1;
+      return true;
+    }
+    const q = (base + head) * ENTRY_I32;
+    const firstSeq = ri[q];
+    const word = ri[q + 1];
+    let firstLen = word >> 1;
+    // a waiting FIN/RST, or a segment of several tcpassembly pages: the general path
+    if (word & 1 || firstLen > PAGE_BYTES) {
+      i32[bi + TI_PENDING] = pending + 1;
+      const lastEnd = this.popFirst(b);
+      const contiguousEnd = this.addContiguous(b);
+      if (contiguousEnd !== 0 ? contiguousEnd > 0 : lastEnd) this.close(bi);
+      return true;
+    }
+    const newHead = (head + 1) & (RING - 1);
+    i32[bi + TI_HEAD] = newHead;
+    let skip = 0;
+    let start = firstSeq;
+    const d = seqDiff(next, firstSeq);
+    if (d > 0) skip = d;
+    else if (d < 0) {
+      // overlaps data already delivered: only the rest is new
+      firstLen = firstLen < -d ? 0 : firstLen + d;
+      start = next;
+    }
+    const nextSeq = (start + firstLen) | 0;
+    i32[bi + TI_NEXT_SEQ] = nextSeq;
+    const f64 = this.store.tf64;
+    const last = f64[b + TS_LAST_SEEN];
+    const seen = rf[(q >> 1) + 1];
+    if (last >= 0 && seen < last) i32[bi + TI_OUT_OF_ORDER]++;
+    else f64[b + TS_LAST_SEEN] = seen;
+    f64[b + TS_BYTES] += firstLen;
+    f64[b + TS_PACKETS]++;
+    if (skip !== 0) {
+      i32[bi + TI_SKIPPED]++;
+      f64[b + TS_SKIPPED_BYTES] += skip;
+    }
+    // the new first waiting segment may now be in order
+    if (seqDiff(nextSeq, ri[(base + newHead) * ENTRY_I32]) <= 0 && this.addContiguous(b) > 0) this.close(bi);
+    return true;
   }
 
   /** Delivers every waiting segment of both directions, skipping the gaps (the flow is flushed or expired). */

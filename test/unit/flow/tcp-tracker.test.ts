@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {
   T_AB,
+  T_BA,
   FlowStore,
   TCP_F64,
   TI_FLAGS,
@@ -137,5 +138,53 @@ describe('TCP segment tracker', () => {
     s.assemble(0xffffff01, 0x100, false, false, false, 2);
     s.assemble(0x00000001, 10, false, false, false, 3);
     assert.deepEqual([s.packets, s.bytes, s.skipped, s.outOfOrder], [3, 0x100 + 10, 0, 0]);
+  });
+
+  it('gives the same statistics with the waiting-segment fast path as with the general path', () => {
+    // the general path alone: appendAfterGap declines every segment
+    const slots = 4;
+    const fast = new FlowStore(slots);
+    const general = new FlowStore(slots);
+    const fastTracker = new TcpTracker(fast);
+    const generalTracker = new TcpTracker(general);
+    (generalTracker as unknown as { appendAfterGap: () => boolean }).appendAfterGap = () => false;
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) | 0;
+      return (seed >>> 8) % n;
+    };
+    for (let slot = 0; slot < slots; slot++) {
+      for (const store of [fast, general]) store.clear(slot);
+      fastTracker.init(slot);
+      generalTracker.init(slot);
+    }
+    const next = [0, 0, 0, 0, 0, 0, 0, 0];
+    for (let i = 0; i < 20000; i++) {
+      const slot = rnd(slots);
+      const ba = rnd(2);
+      const stream = slot * 2 + ba;
+      // mostly gaps after the last waiting segment, some overlaps, retransmissions, FIN/RST, multi-page segments
+      const kind = rnd(20);
+      const len = kind === 0 ? 4000 : [0, 10, 100, 1200][rnd(4)];
+      let seq = next[stream];
+      if (kind < 12) seq += 1 + rnd(3000);
+      else if (kind < 15) seq -= rnd(500);
+      next[stream] = Math.max(next[stream], seq + len);
+      const syn = kind === 15 && rnd(4) === 0;
+      const fin = kind === 16;
+      const rst = kind === 17 && rnd(3) === 0;
+      const ts = i / 10 - (kind === 18 ? 5 : 0);
+      fastTracker.assemble(slot, ba, seq >>> 0, len, syn, fin, rst, ts);
+      generalTracker.assemble(slot, ba, seq >>> 0, len, syn, fin, rst, ts);
+      if (i % 997 === 0 || i === 19999) {
+        assert.deepEqual(Array.from(fast.tf64), Array.from(general.tf64), `float fields after segment ${i}`);
+        assert.deepEqual(Array.from(fast.ti32), Array.from(general.ti32), `int fields after segment ${i}`);
+      }
+    }
+    const skipped = Array.from({ length: slots * 2 }, (_, st) => fast.ti32[((st >> 1) * TCP_F64 + (st & 1 ? T_BA : T_AB)) * 2 + TI_SKIPPED]);
+    assert.ok(
+      skipped.some((n) => n > 0),
+      'the sequence exercised gaps that were skipped',
+    );
   });
 });
