@@ -255,7 +255,7 @@ export class PcapReader {
         p = end;
         break;
       }
-      if (end - p < 16 + caplen) {
+      if (caplen < 0 || end - p < 16 + caplen) {
         // one refill site, for a split header (caplen -1) as for a split record: see FIRST_READ
         this.pos = p;
         const ok = this.fill(caplen < 0 ? 16 : 16 + caplen);
