@@ -162,7 +162,8 @@ export function udpPortNext(p: number): number {
   }
 }
 
-function tcpPortNext(p: number): number {
+/** Layer decoded after TCP for a port (0: none). */
+export function tcpPortNext(p: number): number {
   switch (p) {
     case 53:
       return L_DNS;
@@ -180,6 +181,38 @@ function tcpPortNext(p: number): number {
       return L_MODBUSTCP;
     default:
       return 0;
+  }
+}
+
+/**
+ * Whether the application layer t, named by a TCP or UDP port (tcpPortNext, udpPortNext), is there in the
+ * non-empty payload b[pos, end) that follows a layer of type prevType: the decoder's rule, shared with the flow
+ * table's creation of flows from FastParser's levels.
+ */
+export function applicationLayerPresent(t: number, b: Uint8Array, pos: number, end: number, prevType: number): boolean {
+  const avail = end - pos;
+  switch (t) {
+    case L_DNS:
+      // DNS over TCP carries a 2-byte length prefix before the message
+      return isDNS(b, prevType === L_TCP ? pos + 2 : pos, end);
+    case L_TLS:
+      return isTLS(b, pos, end);
+    case L_NTP:
+      return avail >= 48;
+    case L_DHCPV4:
+      return avail >= 240;
+    case L_DHCPV6:
+      return avail >= 4;
+    case L_SIP:
+      return isSIP(b, pos, end);
+    case L_SFLOW:
+      return avail >= 28;
+    case L_BFD:
+      return avail >= 24 && b[pos] >> 5 === 1;
+    case L_MODBUSTCP:
+      return avail >= 7 && b[pos + 2] === 0 && b[pos + 3] === 0;
+    default:
+      return false;
   }
 }
 
@@ -781,37 +814,23 @@ export class PacketDecoder {
         break;
       }
       case L_DNS: {
-        // DNS over TCP carries a 2-byte length prefix before the message
-        const msg = prevType === L_TCP ? pos + 2 : pos;
-        if (isDNS(b, msg, end)) {
+        if (applicationLayerPresent(L_DNS, b, pos, end, prevType)) {
+          // DNS over TCP carries a 2-byte length prefix before the message
+          const msg = prevType === L_TCP ? pos + 2 : pos;
           const i = this.push(L_DNS, msg, end - msg, end, 0);
           if (this.cDns < 0) this.cDns = i;
         }
         break;
       }
       case L_TLS:
-        if (isTLS(b, pos, end)) this.push(L_TLS, pos, avail, end, 0);
-        break;
       case L_NTP:
-        if (avail >= 48) this.push(L_NTP, pos, avail, end, 0);
-        break;
       case L_DHCPV4:
-        if (avail >= 240) this.push(L_DHCPV4, pos, avail, end, 0);
-        break;
       case L_DHCPV6:
-        if (avail >= 4) this.push(L_DHCPV6, pos, avail, end, 0);
-        break;
       case L_SIP:
-        if (isSIP(b, pos, end)) this.push(L_SIP, pos, avail, end, 0);
-        break;
       case L_SFLOW:
-        if (avail >= 28) this.push(L_SFLOW, pos, avail, end, 0);
-        break;
       case L_BFD:
-        if (avail >= 24 && b[pos] >> 5 === 1) this.push(L_BFD, pos, avail, end, 0);
-        break;
       case L_MODBUSTCP:
-        if (avail >= 7 && b[pos + 2] === 0 && b[pos + 3] === 0) this.push(L_MODBUSTCP, pos, avail, end, 0);
+        if (applicationLayerPresent(cur, b, pos, end, prevType)) this.push(cur, pos, avail, end, 0);
         break;
       default:
         break;

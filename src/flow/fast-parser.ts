@@ -43,6 +43,11 @@ export const LV_ICMP = 10;
 export const LV_AFTER = 11;
 /** Header bytes of every layer before the level (its byte count is the packet's length minus those). */
 export const LV_HDR_BEFORE = 12;
+/** 802.1Q tags of the level, and their VLAN ids as Link.ID (outermost in the low 12 bits). */
+export const LV_TAGS = 13;
+export const LV_LINK_ID = 14;
+/** Network.ID: the value of the level's tunnel layer (VXLAN or Geneve VNI, GRE key), 0 without one. */
+export const LV_NET_ID = 15;
 export const LV_STRIDE = 16;
 
 export class FastParser {
@@ -64,12 +69,18 @@ export class FastParser {
       let et = dv.getUint16(pos + 12);
       pos += 14;
       hdr += 14;
-      for (let tags = 0; et === 0x8100 || et === 0x88a8; tags++) {
+      let tags = 0;
+      let linkId = 0;
+      for (; et === 0x8100 || et === 0x88a8; tags++) {
         if (tags === MAX_TAGS || end - pos < 4) return 0;
+        linkId += (dv.getUint16(pos) & 0xfff) * (tags === 0 ? 1 : 4096);
         et = dv.getUint16(pos + 2);
         pos += 4;
         hdr += 4;
       }
+      lv[l + LV_TAGS] = tags;
+      lv[l + LV_LINK_ID] = linkId;
+      lv[l + LV_NET_ID] = 0;
       let proto: number;
       lv[l + LV_NET] = pos;
       if (et === 0x0800) {
@@ -136,7 +147,7 @@ export class FastParser {
         const rest = end - pos;
         if (next === L_VXLAN) {
           if (rest < 8) return 0;
-          lv[l + LV_TUNNEL] = dv.getUint32(pos + 4) >>> 8;
+          lv[l + LV_TUNNEL] = lv[l + LV_NET_ID] = dv.getUint32(pos + 4) >>> 8;
           pos += 8;
           hdr += 8;
         } else if (next === L_GENEVE) {
@@ -146,7 +157,7 @@ export class FastParser {
           let o = pos + 8;
           while (o + 4 <= pos + hl) o += 4 + ((b[o + 3] & 0x1f) << 2);
           if (o !== pos + hl) return 0;
-          lv[l + LV_TUNNEL] = dv.getUint32(pos + 4) >>> 8;
+          lv[l + LV_TUNNEL] = lv[l + LV_NET_ID] = dv.getUint32(pos + 4) >>> 8;
           pos += hl;
           hdr += hl;
         } else if (next === L_MPLS || next === L_GTPV1U) {
@@ -166,6 +177,8 @@ export class FastParser {
         const hl = b[pos] === 0 ? 4 : 8;
         if (hl > avail || dv.getUint16(pos + 2) !== 0x6558) return 0;
         lv[l + LV_AFTER] = L_GRE;
+        // the key, when the K flag is set
+        lv[l + LV_NET_ID] = hl === 8 ? dv.getInt32(pos + 4) : 0;
         pos += hl;
         hdr += hl;
       } else {

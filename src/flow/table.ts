@@ -2,6 +2,9 @@ import {
   LINKTYPE_ETHERNET as DECODER_LINKTYPE_ETHERNET,
   LINKTYPE_RAW as DECODER_LINKTYPE_RAW,
   PacketDecoder,
+  applicationLayerPresent,
+  tcpPortNext,
+  udpPortNext,
 } from './decoder.js';
 import { IPv4Defragmenter } from './defrag.js';
 import { parseDNS } from './dns.js';
@@ -16,8 +19,11 @@ import {
   LV_HDR_BEFORE,
   LV_ICMP,
   LV_IP_LEN,
+  LV_LINK_ID,
   LV_NET,
+  LV_NET_ID,
   LV_STRIDE,
+  LV_TAGS,
   LV_TR,
   LV_TR_END,
   LV_TR_HDR,
@@ -108,10 +114,13 @@ import {
   EXTRA_DNS,
   ICMP_ECHO,
   L_DOT1Q,
+  L_ETHERNET,
   L_GENEVE,
+  L_GRE,
   L_ICMPV4,
   L_ICMPV6_ECHO,
   L_IPV4,
+  L_IPV6,
   L_LINUX_SLL,
   L_MPLS,
   L_TCP,
@@ -247,6 +256,8 @@ export class FlowTable {
   /** Interned LayersPath ids by a hash of the layer types; the types of each interned path, to check. */
   private readonly pathIds = new Map<number, number[]>();
   private readonly pathTypes: Uint8Array[] = [];
+  /** Layer types of the level createFastFlow rebuilds. */
+  private readonly fastTypes = new Uint8Array(8);
 
   private readonly keyWords = new Int32Array(32);
   /** Words of keyWords that make the l3Key, and the l2Key, of the current sub-packet. */
@@ -422,15 +433,12 @@ export class FlowTable {
       const subLen = outer - lv[l + LV_HDR_BEFORE];
       const slot = this.countLevel(k, levels, parent, subLen, tsMs, false);
       if (slot < 0) {
-        const d = this.decoder;
-        d.decode(buf, offset, caplen, LINKTYPE_ETHERNET);
         this.pktFragments = 0;
         this.pktFragmentErrors = 0;
-        // the registers, key and words of level k are what the decoded sub-packet k gives: no need to redo them
-        const created = this.createFlow(k, d.subCount, parent, tsMs);
+        const created = this.createFastFlow(lv, l, k, levels, parent, tsMs);
         this.updateFlow(created, subLen, tsMs);
-        this.processLevels(k + 1, created, wireLen, tsMs, buf, offset, caplen, LINKTYPE_ETHERNET);
-        return;
+        parent = created;
+        continue;
       }
       parent = slot;
     }
@@ -796,26 +804,28 @@ export class FlowTable {
   /** Interned id of the sub-packet's LayersPath (gopacket names; LinuxSLL is not a named layer here). */
   private pathId(s: number): number {
     const d = this.decoder;
-    const a = d.subStart[s];
-    const e = d.subEnd[s];
+    return this.pathIdOf(d.types, d.subStart[s], d.subEnd[s]);
+  }
+
+  /** Interned id of the LayersPath of the layer types types[a, e). */
+  private pathIdOf(types: ArrayLike<number>, a: number, e: number): number {
     let h = 0x811c9dc5;
-    for (let i = a; i < e; i++) h = Math.imul(h ^ d.types[i], 0x01000193);
+    for (let i = a; i < e; i++) h = Math.imul(h ^ types[i], 0x01000193);
     const key = (h >>> 0) * 64 + (e - a);
     const candidates = this.pathIds.get(key);
     if (candidates !== undefined) {
       for (const id of candidates) {
         const t = this.pathTypes[id];
         let same = t.length === e - a;
-        for (let i = 0; same && i < t.length; i++) same = t[i] === d.types[a + i];
+        for (let i = 0; same && i < t.length; i++) same = t[i] === types[a + i];
         if (same) return id;
       }
     }
-    return this.internPath(a, e, key, candidates);
+    return this.internPath(Uint8Array.from({ length: e - a }, (_, i) => types[a + i]), key, candidates);
   }
 
-  /** Interns a new LayersPath: the layer types [a, e) of the decoded packet, whose hash key is `key`. */
-  private internPath(a: number, e: number, key: number, candidates: number[] | undefined): number {
-    const types = this.decoder.types.slice(a, e);
+  /** Interns a new LayersPath of these layer types, whose hash key is `key`. */
+  private internPath(types: Uint8Array, key: number, candidates: number[] | undefined): number {
     const id = this.ctx.paths.length;
     this.ctx.paths.push(Array.from(types, (t) => LAYER_NAMES[t]).filter((_, i) => types[i] !== L_LINUX_SLL).join('/'));
     this.pathTypes.push(types);
@@ -824,12 +834,55 @@ export class FlowTable {
     return id;
   }
 
-
   /**
    * Creates the flow of decoded sub-packet s of count (its level in the registers, its words in keyWords by
    * levelKey) from its first packet, inside the flow in slot `parent` (-1 for none); returns its slot.
    */
   private createFlow(s: number, count: number, parent: number, tsMs: number): number {
+    const d = this.decoder;
+    let linkId = 0;
+    for (let i = d.subEnd[s] - 1; i >= d.subStart[s]; i--) if (d.types[i] === L_DOT1Q) linkId = linkId * 4096 + d.vals[i];
+    const tunnel = d.tunnelLayer(s);
+    const netId = tunnel >= 0 ? d.vals[tunnel] : 0;
+    return this.newFlow(this.pathId(s), d.types[d.subEnd[s] - 1], linkId, netId, s === count - 1, parent, tsMs);
+  }
+
+  /**
+   * Creates the flow of FastParser level k of `levels` (fields at lv[l], level in the registers, words in
+   * keyWords by levelKey) from its first packet, inside the flow in slot `parent`; returns its slot. Its layers
+   * are those PacketDecoder would find, rebuilt from what FastParser noted: Ethernet, its 802.1Q tags, IPv4 or
+   * IPv6, then TCP or UDP and the application layer of their ports (by the decoder's own rule, or the VXLAN or
+   * Geneve header of a tunnel level), ICMPv4, or GRE. The fuzz test compares the flows with the decoder's.
+   */
+  private createFastFlow(lv: Int32Array, l: number, k: number, levels: number, parent: number, tsMs: number): number {
+    const t = this.fastTypes;
+    let n = 0;
+    t[n++] = L_ETHERNET;
+    for (let i = lv[l + LV_TAGS]; i > 0; i--) t[n++] = L_DOT1Q;
+    t[n++] = lv[l + LV_V4] === 1 ? L_IPV4 : L_IPV6;
+    const to = lv[l + LV_TR];
+    if (to >= 0) {
+      const tt = lv[l + LV_TR_TYPE];
+      t[n++] = tt;
+      const dv = this.decoder.dv;
+      const ports = tt === L_TCP ? tcpPortNext : udpPortNext;
+      const app = ports(dv.getUint16(to + 2)) || ports(dv.getUint16(to));
+      const pos = to + lv[l + LV_TR_HDR];
+      const end = lv[l + LV_TR_END];
+      if (app === L_VXLAN || app === L_GENEVE) t[n++] = app;
+      else if (app !== 0 && pos < end && applicationLayerPresent(app, this.decoder.buf, pos, end, tt)) t[n++] = app;
+    } else {
+      t[n++] = lv[l + LV_ICMP] >= 0 ? L_ICMPV4 : L_GRE;
+    }
+    return this.newFlow(this.pathIdOf(t, 0, n), t[n - 1], lv[l + LV_LINK_ID], lv[l + LV_NET_ID] >>> 0, k === levels - 1, parent, tsMs);
+  }
+
+  /**
+   * Creates a flow from the first packet of the level in the registers (its words in keyWords by levelKey), with
+   * what the level's layers give: interned LayersPath, last layer type (the application unless a port names
+   * one), Link.ID (VLAN ids), Network.ID (tunnel), and whether it is the packet's innermost level (IPMetric).
+   */
+  private newFlow(path: number, lastType: number, linkId: number, netId: number, innermost: boolean, parent: number, tsMs: number): number {
     const st = this.store;
     // read before a possible eviction: in a tiny table the parent itself may be evicted
     const parentHi = parent >= 0 ? st.i32[parent * HOT_I32 + I_UUID_HI] : 0;
@@ -868,10 +921,10 @@ export class FlowTable {
     hash64(words, 6, 0x55, 0xaa, this.hashOut);
     i32[ib + I_UUID_HI] = this.hashOut[0];
     i32[ib + I_UUID_LO] = this.hashOut[1];
-    ci32[cib + I_PATH] = this.pathId(s);
-    ci32[cib + I_APP] = this.applicationId(s);
-    if (this.rEth >= 0) flags |= this.initLink(slot, s);
-    if (this.rNet >= 0) flags |= this.initNetwork(slot, s, count);
+    ci32[cib + I_PATH] = path;
+    ci32[cib + I_APP] = this.applicationId(lastType);
+    if (this.rEth >= 0) flags |= this.initLink(slot, linkId);
+    if (this.rNet >= 0) flags |= this.initNetwork(slot, netId, innermost);
     if (this.rTr >= 0) flags |= this.initTransport(slot);
     if (this.rIcmp >= 0) flags |= this.initIcmp(slot);
     i32[ib + I_FLAGS] = flags;
@@ -879,13 +932,12 @@ export class FlowTable {
     return slot;
   }
 
-  /** Application of sub-packet s: the configured name of its port (source first), else its last layer. */
-  private applicationId(s: number): number {
-    const d = this.decoder;
+  /** Application of a new flow: the configured name of its port (source first), else its last layer's type. */
+  private applicationId(lastType: number): number {
     const tt = this.rTrType;
     const mapped = this.rTr >= 0 && (tt === L_TCP ? this.tcpApps.size > 0 : tt === L_UDP && this.udpApps.size > 0);
     const named = mapped ? this.namedApplication() : -1;
-    return named >= 0 ? named : d.types[d.subEnd[s] - 1];
+    return named >= 0 ? named : lastType;
   }
 
   /** Configured application of the level's transport ports (source port first), or -1. */
@@ -895,14 +947,11 @@ export class FlowTable {
     return apps.get(dv.getUint16(this.rTr)) ?? apps.get(dv.getUint16(this.rTr + 2)) ?? -1;
   }
 
-  /** Link layer of a new flow: MACs and Link.ID (VLAN ids of sub-packet s, outermost in the low bits). */
-  private initLink(slot: number, s: number): number {
-    const d = this.decoder;
-    const dv = d.dv;
+  /** Link layer of a new flow: MACs and Link.ID (VLAN ids of its level, outermost in the low bits). */
+  private initLink(slot: number, linkId: number): number {
+    const dv = this.decoder.dv;
     const eo = this.rEth;
-    let id = 0;
-    for (let i = d.subEnd[s] - 1; i >= d.subStart[s]; i--) if (d.types[i] === L_DOT1Q) id = id * 4096 + d.vals[i];
-    this.store.cf64[slot * COLD_F64 + F_LINK_ID] = id;
+    this.store.cf64[slot * COLD_F64 + F_LINK_ID] = linkId;
     this.store.i32[slot * HOT_I32 + I_LINK_A_HI] = dv.getUint16(eo + 6);
     this.store.i32[slot * HOT_I32 + I_LINK_A_LO] = dv.getInt32(eo + 8);
     this.store.ci32[slot * COLD_I32 + I_LINK_B_HI] = dv.getUint16(eo);
@@ -911,16 +960,14 @@ export class FlowTable {
   }
 
   /** Network layer of a new flow: addresses, Network.ID (tunnel), IPMetric of the innermost IPv4 level. */
-  private initNetwork(slot: number, s: number, count: number): number {
-    const d = this.decoder;
-    const dv = d.dv;
+  private initNetwork(slot: number, netId: number, innermost: boolean): number {
+    const dv = this.decoder.dv;
     const i32 = this.store.i32;
     const ci32 = this.store.ci32;
     const ib = slot * HOT_I32;
     const cib = slot * COLD_I32;
     const no = this.rNet;
-    const tunnel = d.tunnelLayer(s);
-    this.store.cf64[slot * COLD_F64 + F_NET_ID] = tunnel >= 0 ? d.vals[tunnel] : 0;
+    this.store.cf64[slot * COLD_F64 + F_NET_ID] = netId;
     if (!this.rV4) {
       for (let w = 0; w < 4; w++) {
         i32[ib + I_NET_A + w] = dv.getInt32(no + 8 + 4 * w);
@@ -930,7 +977,7 @@ export class FlowTable {
     }
     i32[ib + I_NET_A] = dv.getInt32(no + 12);
     ci32[cib + I_NET_B] = dv.getInt32(no + 16);
-    if (!this.ipDefrag || s !== count - 1) return FL_NETWORK;
+    if (!this.ipDefrag || !innermost) return FL_NETWORK;
     ci32[cib + I_IPM_FRAGMENTS] = this.pktFragments;
     ci32[cib + I_IPM_ERRORS] = this.pktFragmentErrors;
     return FL_NETWORK | FL_IP_METRIC;

@@ -9,8 +9,11 @@ import {
   LV_HDR_BEFORE,
   LV_ICMP,
   LV_IP_LEN,
+  LV_LINK_ID,
   LV_NET,
+  LV_NET_ID,
   LV_STRIDE,
+  LV_TAGS,
   LV_TR,
   LV_TR_END,
   LV_TR_HDR,
@@ -20,7 +23,7 @@ import {
 } from '../../../src/flow/fast-parser.js';
 import { FlowTable } from '../../../src/flow/table.js';
 import type { FlowTableOptions } from '../../../src/flow/table.js';
-import { L_GENEVE, L_GRE, L_ICMPV4, L_IPV4, L_VXLAN } from '../../../src/flow/layers.js';
+import { L_DOT1Q, L_GENEVE, L_GRE, L_ICMPV4, L_IPV4, L_VXLAN } from '../../../src/flow/layers.js';
 import { PacketBuilder, concat, dnsMessage, geneveOption } from '../../helpers/packet-builder.js';
 
 const M1 = '02:00:00:00:00:01';
@@ -59,6 +62,22 @@ const ACCEPTED: Record<string, Uint8Array> = {
   'IPv6/GRE (Ethernet)': inner(eth().ipv6('fd00::1', 'fd00::2').gre({ protocol: 0x6558 })).udp(3, 4).build(),
   'VXLAN in VXLAN': inner(inner(v4().udp(50000, 4789).vxlan(1)).udp(50001, 4789).vxlan(2)).udp(9, 10).build(),
   'truncated payload': v4().tcp(1, 2).payload(1000).build().subarray(0, 80),
+  // the application layer of a port is there only when its payload looks right (flows are created from these)
+  'TCP 443 without TLS': v4().tcp(40000, 443).payload(Uint8Array.from([1, 2, 3, 4, 5, 6])).build(),
+  'TCP 443 without payload': v4().tcp(40000, 443, { flags: 'S' }).build(),
+  'UDP 53 without DNS': v4().udp(33000, 53).payload(Uint8Array.from([1, 2, 3])).build(),
+  'TCP 502 Modbus': v4().tcp(40000, 502).payload(Uint8Array.from([0, 1, 0, 0, 0, 6, 1, 3, 0, 0, 0, 1])).build(),
+  'UDP 123 NTP': v4().udp(123, 123).payload(48).build(),
+  'UDP 123 too short for NTP': v4().udp(40000, 123).payload(47).build(),
+  'UDP 67 DHCPv4': v4().udp(68, 67).payload(240).build(),
+  'UDP 67 too short for DHCPv4': v4().udp(68, 67).payload(100).build(),
+  'UDP 547 DHCPv6': eth().ipv6('fd00::1', 'fd00::2').udp(546, 547).payload(8).build(),
+  'UDP 5060 SIP': v4().udp(5060, 5060).payload(new TextEncoder().encode('OPTIONS sip:a@b SIP/2.0\r\n\r\n')).build(),
+  'UDP 3784 BFD': v4().udp(49152, 3784).payload(concat(Uint8Array.from([0x20]), new Uint8Array(23))).build(),
+  'UDP 6343 sFlow': v4().udp(40000, 6343).payload(28).build(),
+  '802.1Q/IPv4/TCP': eth().dot1q(100).ipv4('10.0.0.1', '10.0.0.2').tcp(1, 2).payload(1).build(),
+  'GRE with a large key (Ethernet)': inner(v4().gre({ protocol: 0x6558, key: 0xfedcba98 })).udp(3, 4).build(),
+  'VXLAN in 802.1Q': inner(eth().dot1q(7).ipv4('10.0.0.1', '10.0.0.2').udp(50000, 4789).vxlan(4242)).tcp(1, 2).build(),
 };
 
 /** Frames FastParser leaves to PacketDecoder. */
@@ -122,6 +141,17 @@ function decoderLevels(frame: Uint8Array): number[][] {
     lv[LV_ICMP] = d.subIcmp[s] >= 0 && d.types[d.subIcmp[s]] === L_ICMPV4 ? d.offs[d.subIcmp[s]] : -1;
     if (tr < 0 && d.subIcmp[s] < 0) lv[LV_AFTER] = d.types[net + 1];
     lv[LV_HDR_BEFORE] = d.subHdrBefore[s];
+    let tags = 0;
+    let linkId = 0;
+    for (let i = d.subEnd[s] - 1; i >= d.subStart[s]; i--) {
+      if (d.types[i] !== L_DOT1Q) continue;
+      tags++;
+      linkId = linkId * 4096 + d.vals[i];
+    }
+    lv[LV_TAGS] = tags;
+    lv[LV_LINK_ID] = linkId;
+    const tunnel = d.tunnelLayer(s);
+    lv[LV_NET_ID] = tunnel >= 0 ? d.vals[tunnel] : 0;
     levels.push(lv);
   }
   return levels;
@@ -134,8 +164,9 @@ function fastLevels(frame: Uint8Array): number[][] {
   for (let k = 0; k < n; k++) {
     const l = k * LV_STRIDE;
     const lv = new Array<number>(LV_STRIDE).fill(NaN);
-    const always = [LV_ETH, LV_ETH_SPAN, LV_NET, LV_V4, LV_IP_LEN, LV_TR, LV_TUNNEL, LV_ICMP, LV_HDR_BEFORE];
+    const always = [LV_ETH, LV_ETH_SPAN, LV_NET, LV_V4, LV_IP_LEN, LV_TR, LV_TUNNEL, LV_ICMP, LV_HDR_BEFORE, LV_TAGS, LV_LINK_ID];
     for (const f of always) lv[f] = p.lv[l + f];
+    lv[LV_NET_ID] = p.lv[l + LV_NET_ID] >>> 0;
     if (lv[LV_TR] >= 0) for (const f of [LV_TR_TYPE, LV_TR_HDR, LV_TR_END]) lv[f] = p.lv[l + f];
     if (lv[LV_TR] < 0 && lv[LV_ICMP] < 0) lv[LV_AFTER] = p.lv[l + LV_AFTER];
     levels.push(lv);
