@@ -256,8 +256,9 @@ export class FlowTable {
   /** Interned LayersPath ids by a hash of the layer types; the types of each interned path, to check. */
   private readonly pathIds = new Map<number, number[]>();
   private readonly pathTypes: Uint8Array[] = [];
-  /** Layer types of the level createFastFlow rebuilds. */
+  /** Layer types of the level createFastFlow rebuilds, and the LayersPath id of each shape of level it met. */
   private readonly fastTypes = new Uint8Array(8);
+  private readonly fastPaths = new Map<number, number>();
 
   private readonly keyWords = new Int32Array(32);
   /** Words of keyWords that make the l3Key, and the l2Key, of the current sub-packet. */
@@ -855,26 +856,39 @@ export class FlowTable {
    * Geneve header of a tunnel level), ICMPv4, or GRE. The fuzz test compares the flows with the decoder's.
    */
   private createFastFlow(lv: Int32Array, l: number, k: number, levels: number, parent: number, tsMs: number): number {
-    const t = this.fastTypes;
-    let n = 0;
-    t[n++] = L_ETHERNET;
-    for (let i = lv[l + LV_TAGS]; i > 0; i--) t[n++] = L_DOT1Q;
-    t[n++] = lv[l + LV_V4] === 1 ? L_IPV4 : L_IPV6;
+    const tags = lv[l + LV_TAGS];
+    const net = lv[l + LV_V4] === 1 ? L_IPV4 : L_IPV6;
     const to = lv[l + LV_TR];
+    let third: number;
+    let fourth = 0;
     if (to >= 0) {
-      const tt = lv[l + LV_TR_TYPE];
-      t[n++] = tt;
+      third = lv[l + LV_TR_TYPE];
       const dv = this.decoder.dv;
-      const ports = tt === L_TCP ? tcpPortNext : udpPortNext;
+      const ports = third === L_TCP ? tcpPortNext : udpPortNext;
       const app = ports(dv.getUint16(to + 2)) || ports(dv.getUint16(to));
       const pos = to + lv[l + LV_TR_HDR];
       const end = lv[l + LV_TR_END];
-      if (app === L_VXLAN || app === L_GENEVE) t[n++] = app;
-      else if (app !== 0 && pos < end && applicationLayerPresent(app, this.decoder.buf, pos, end, tt)) t[n++] = app;
+      if (app === L_VXLAN || app === L_GENEVE) fourth = app;
+      else if (app !== 0 && pos < end && applicationLayerPresent(app, this.decoder.buf, pos, end, third)) fourth = app;
     } else {
-      t[n++] = lv[l + LV_ICMP] >= 0 ? L_ICMPV4 : L_GRE;
+      third = lv[l + LV_ICMP] >= 0 ? L_ICMPV4 : L_GRE;
     }
-    return this.newFlow(this.pathIdOf(t, 0, n), t[n - 1], lv[l + LV_LINK_ID], lv[l + LV_NET_ID] >>> 0, k === levels - 1, parent, tsMs);
+    // a level's layers are Ethernet, its tags, the network layer, then one or two more: a few shapes, interned once
+    const shape = (((tags * 2 + (net === L_IPV4 ? 1 : 0)) * 64 + third) * 64 + fourth) | 0;
+    let path = this.fastPaths.get(shape);
+    if (path === undefined) {
+      const t = this.fastTypes;
+      let n = 0;
+      t[n++] = L_ETHERNET;
+      for (let i = tags; i > 0; i--) t[n++] = L_DOT1Q;
+      t[n++] = net;
+      t[n++] = third;
+      if (fourth !== 0) t[n++] = fourth;
+      path = this.pathIdOf(t, 0, n);
+      this.fastPaths.set(shape, path);
+    }
+    const last = fourth !== 0 ? fourth : third;
+    return this.newFlow(path, last, lv[l + LV_LINK_ID], lv[l + LV_NET_ID] >>> 0, k === levels - 1, parent, tsMs);
   }
 
   /**
