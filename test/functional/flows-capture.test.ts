@@ -29,12 +29,15 @@ describe('live captures on veths and Linux bridges (allinone)', function () {
   );
 
   /** Two namespaces <p>-vm1 / <p>-vm2 with eth0 behind host veths <p>-vm1-eth0 / <p>-vm2-eth0 on Linux bridge br-<p>. */
+  const vmIf = (p: string, vm: number) => `G.V().Has('Name', '${p}-vm${vm}', 'Type', 'netns').Out().Has('Name', 'eth0')`;
   async function twoVMs(p: string, ip1: string, ip2: string, extra: { v6?: [string, string] } = {}): Promise<void> {
     await vethNamespace(cleanup, `${p}-vm1-eth0`, 'eth0', `${p}-vm1`, [ip1, ...(extra.v6 ? [extra.v6[0]] : [])]);
     await vethNamespace(cleanup, `${p}-vm2-eth0`, 'eth0', `${p}-vm2`, [ip2, ...(extra.v6 ? [extra.v6[1]] : [])]);
     await linuxBridge(cleanup, `br-${p}`, [`${p}-vm1-eth0`, `${p}-vm2-eth0`]);
+    // the tests name these interfaces in their queries: wait until the agent has reported all of them
+    await api.waitList(`G.V().Has('Name', Within('${p}-vm1-eth0', '${p}-vm2-eth0'))`, (r) => r.length === 2);
+    for (const vm of [1, 2]) await api.waitList(`${vmIf(p, vm)}.Has('IPV4')`, (r) => r.length === 1);
   }
-  const vmIf = (p: string, vm: number) => `G.V().Has('Name', '${p}-vm${vm}', 'Type', 'netns').Out().Has('Name', 'eth0')`;
 
   it('applies the capture BPF filter in the kernel: only the ICMP flow to the filtered host (TestBPF)', async () => {
     await twoVMs('fcbpf', '169.254.66.66/24', '169.254.66.67/24');
