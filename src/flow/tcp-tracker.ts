@@ -385,7 +385,7 @@ function primeTracker(): void {
   const store = new FlowStore(3);
   const t = new TcpTracker(store, 2);
   // V8 records what a function sees only once it has run a little (lazy feedback allocation): a few rounds
-  for (let round = 0; round < 16; round++) primeRound(store, t);
+  for (let round = 0; round < 4; round++) primeRound(store, t);
 }
 
 function primeRound(store: FlowStore, t: TcpTracker): void {
