@@ -4,13 +4,14 @@ import { L_GENEVE, L_GRE, L_GTPV1U, L_MPLS, L_TCP, L_UDP, L_VXLAN } from './laye
 /**
  * Parser of the packets that make most of the traffic: Ethernet frames (802.1Q/802.1ad tags allowed) carrying
  * IPv4 or IPv6 with TCP, UDP or ICMPv4, and the VXLAN, Geneve and GRE (Ethernet over GRE) tunnels that carry
- * such frames. Per encapsulation level it writes exactly what the flow table's key and counters read, without
- * PacketDecoder's layer-by-layer bookkeeping.
+ * such frames. Per encapsulation level it writes exactly what the flow table's key and counters read, and what
+ * a new flow needs besides (802.1Q tags and VLAN ids, the tunnel's VNI or key), without PacketDecoder's
+ * layer-by-layer bookkeeping.
  *
  * Anything else (another protocol, an application port that changes the levels, a malformed or truncated
  * header, an IPv4 fragment, a deeper stack) makes parse() return 0 and the packet goes through PacketDecoder.
- * For every packet that parse() accepts, PacketDecoder finds the same levels, with nothing malformed: the
- * table may hand such a packet over to it at any level (to create a flow).
+ * For every packet that parse() accepts, PacketDecoder finds the same levels, with nothing malformed: the table
+ * creates flows from these levels, rebuilding the layers the decoder would find (FlowTable.createFastFlow).
  */
 
 /** At most this many levels (a deeper stack goes through PacketDecoder). */

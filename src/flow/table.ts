@@ -361,7 +361,7 @@ export class FlowTable {
       if (linkType === LINKTYPE_ETHERNET && this.fastPath) {
         const levels = this.fast.parse(buf, this.decoder.view(buf), offset, caplen);
         if (levels > 0) {
-          this.processFast(levels, buf, offset, caplen, wireLen, tsMs);
+          this.processFast(levels, wireLen, tsMs);
           return;
         }
       }
@@ -408,11 +408,11 @@ export class FlowTable {
   }
 
   /**
-   * A packet that FastParser took apart: counted level by level like a decoded one. At a level whose flow does
-   * not exist yet, the packet is decoded (flows are created from decoded packets) and goes on from that level;
-   * FastParser guarantees that the decoder finds the same levels.
+   * A packet that FastParser took apart: counted level by level like a decoded one. A level whose flow does not
+   * exist yet creates it from FastParser's fields (createFastFlow): FastParser guarantees that the decoder would
+   * find the same levels.
    */
-  private processFast(levels: number, buf: Uint8Array, offset: number, caplen: number, wireLen: number, tsMs: number): void {
+  private processFast(levels: number, wireLen: number, tsMs: number): void {
     const lv = this.fast.lv;
     const outer = wireLen > 0 ? wireLen : lv[LV_ETH_SPAN];
     let parent = -1;
@@ -510,7 +510,7 @@ export class FlowTable {
   /**
    * Counts the packet (subLen bytes from this level on) in the flow of the level in the registers, inside the
    * flow in slot `parent` (-1 for none); returns its slot. A flow that does not exist yet is created from
-   * decoded sub-packet s of count with `create`; without (FastParser's registers, decoder not run), the
+   * decoded sub-packet s of count with `create`; without (FastParser's registers: the caller creates it), the
    * packet is not counted and -1 is returned.
    */
   private countLevel(s: number, count: number, parent: number, subLen: number, tsMs: number, create: boolean): number {
