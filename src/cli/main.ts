@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError } from './commander.js';
 import { SkydiveError, errorMessage } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 
