@@ -216,17 +216,7 @@ export class TcpTracker {
     }
     const nextSeq = (start + firstLen) | 0;
     i32[bi + TI_NEXT_SEQ] = nextSeq;
-    const f64 = this.store.tf64;
-    const last = f64[b + TS_LAST_SEEN];
-    const seen = rf[(q >> 1) + 1];
-    if (last >= 0 && seen < last) i32[bi + TI_OUT_OF_ORDER]++;
-    else f64[b + TS_LAST_SEEN] = seen;
-    f64[b + TS_BYTES] += firstLen;
-    f64[b + TS_PACKETS]++;
-    if (skip !== 0) {
-      i32[bi + TI_SKIPPED]++;
-      f64[b + TS_SKIPPED_BYTES] += skip;
-    }
+    this.deliver(b, firstLen, skip, false, false, rf[(q >> 1) + 1]);
     // the new first waiting segment may now be in order
     if (seqDiff(nextSeq, ri[(base + newHead) * ENTRY_I32]) <= 0 && this.addContiguous(b) > 0) this.close(bi);
     return true;
