@@ -36,6 +36,7 @@ $(NATIVE): native/binding.gyp native/skydive_native.c $(NPM_STAMP)
 
 build: deps $(NATIVE)
 	npx --no-install tsc -p tsconfig.json
+	node scripts/bundle.mjs
 	@touch $(BUILD_STAMP)
 
 test: build

@@ -40,7 +40,7 @@ function pre_install_skydive {
 }
 
 function install_skydive {
-    if [ ! -f "$SKYDIVE_DIR/dist/src/cli/main.js" ]; then
+    if [ ! -f "$SKYDIVE_DIR/dist/cli/skydive.cjs" ]; then
         install_package make g++ libpcap-dev
         (cd "$SKYDIVE_DIR" && make build) || die $LINENO "cannot build Skydive in $SKYDIVE_DIR"
     fi

@@ -1,4 +1,4 @@
-import { Option, type Command } from './commander.js';
+import { Option, type Command } from 'commander';
 import { UsageError } from '../common/errors.js';
 import { parseAnswer } from '../common/http-client.js';
 import { clientFor, printJSON, runClient } from './client-command.js';

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Command, InvalidArgumentError, Option } from './commander.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../common/errors.js';
 import { AnalyzerClient, AnalyzerError, UnreachableError, errorFromResponse, parseAnswer } from '../common/http-client.js';
 import { parseServiceAddress } from '../common/address.js';

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { InvalidArgumentError, type Command } from './commander.js';
+import { InvalidArgumentError, type Command } from 'commander';
 import { FlowTable, LINKTYPE_ETHERNET, LINKTYPE_RAW, type FlowTableOptions, type FlowTableStats } from '../flow/table.js';
 import type { Flow } from '../flow/flow.js';
 import { PcapReader, type PcapReadStats } from '../flow/pcap-reader.js';

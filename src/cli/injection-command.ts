@@ -1,4 +1,4 @@
-import type { Command } from './commander.js';
+import type { Command } from 'commander';
 import { UsageError } from '../common/errors.js';
 import { clientFor, printJSON, runClient } from './client-command.js';
 import { choice, positiveInt } from './options.js';

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { Command, Option } from './commander.js';
+import { Command, Option } from 'commander';
 import { labDown, labSshCommand, labStatus, labUp, type LabStatusReport } from '../lab/lab.js';
 import { runScenarioFiles } from '../lab/scenario/run-command.js';
 

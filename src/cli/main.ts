@@ -1,28 +1,15 @@
-import { Command, CommanderError } from './commander.js';
+import { Command, CommanderError } from 'commander';
 import { SkydiveError, errorMessage } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 
 /** Exit codes: 0 ok, 1 runtime failure (missing file, unreachable analyzer...), 2 bad usage (flag, value). */
 export const EXIT_USAGE = 2;
 
-/**
- * Command groups, loaded on demand: each group pulls in its own dependencies (fastify, ssh2, the flow engine...),
- * and loading them all costs about half a second of start-up that `skydive flows` on a capture file or a
- * one-shot `skydive client` call should not pay. `skydive --help` and unknown commands load every group.
- */
-const COMMAND_GROUPS: Record<string, (program: Command) => Promise<void>> = {
-  flows: async (program) => (await import('./flows-command.js')).registerFlowsCommand(program),
-  server: async (program) => (await import('./server-commands.js')).registerServerCommands(program),
-  client: async (program) => {
-    const client = (await import('./client-command.js')).registerClientCommand(program);
-    (await import('./capture-command.js')).registerCaptureCommands(client);
-    (await import('./injection-command.js')).registerInjectionCommands(client);
-  },
-  lab: async (program) => (await import('./lab-command.js')).registerLabCommand(program),
-};
-const GROUP_OF_COMMAND: Record<string, string> = { flows: 'flows', agent: 'server', analyzer: 'server', allinone: 'server', client: 'client', lab: 'lab' };
+/** Adds a group of commands (see command-groups.ts) to the program. */
+export type CommandGroupRegistrar = (program: Command) => void;
 
-export async function buildProgram(argv: string[] = []): Promise<Command> {
+/** The `skydive` program with the commands of these groups. */
+export function buildProgram(groups: readonly CommandGroupRegistrar[]): Command {
   const program = new Command('skydive');
   program
     .description('Skydive: real-time network topology and flow analyzer, with its multi-node lab')
@@ -34,14 +21,13 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
       outputError: (str, write) => write(str.split('\n')[0] + '\n'),
     })
     .enablePositionalOptions();
-  const first = argv.find((a) => !a.startsWith('-'));
-  const group = first === undefined ? undefined : GROUP_OF_COMMAND[first];
-  for (const [name, register] of Object.entries(COMMAND_GROUPS)) if (!group || name === group) await register(program);
+  for (const register of groups) register(program);
   return program;
 }
 
-export async function main(argv: string[]): Promise<void> {
-  const program = await buildProgram(argv);
+/** Runs the command line with the commands of these groups; usage errors exit with 2, failures with 1. */
+export async function main(argv: string[], groups: readonly CommandGroupRegistrar[]): Promise<void> {
+  const program = buildProgram(groups);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

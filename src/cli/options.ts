@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from './commander.js';
+import { InvalidArgumentError } from 'commander';
 
 /** Argument parsers for commander options: a bad value becomes a one-line usage error (exit code 2). */
 export function choice<T extends string>(values: readonly T[]): (v: string) => T {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from './commander.js';
+import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../config/loader.js';
 import type { Config } from '../config/config.js';
 import { childLogger, setLogLevel } from '../common/log.js';

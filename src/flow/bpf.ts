@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SkydiveError, UsageError } from '../common/errors.js';
+import { NATIVE_ADDON as ADDON } from '../common/project-root.js';
 
 /**
  * BPF filters compiled by libpcap (native/skydive_native.c) and run on raw packet bytes in place, as the
@@ -18,9 +17,6 @@ interface NativeBinding {
   bpfMatch(handle: object, buf: Uint8Array, offset: number, caplen: number, wireLen: number): boolean;
   bpfProgram(expr: string, linkType: number, snaplen: number): Uint32Array;
 }
-
-// dist/src/flow/bpf.js → <repo>/native/build/Release
-const ADDON = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'native', 'build', 'Release', 'skydive_native.node');
 
 let binding: NativeBinding | undefined;
 

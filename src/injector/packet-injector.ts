@@ -1,7 +1,6 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { childLogger } from '../common/log.js';
+import { childScript } from '../common/project-root.js';
 import type { WSMessage } from '../common/ws-message.js';
 import type { WSPeer } from '../common/ws-peer.js';
 import type { CaptureHost } from '../probes/capture/capture-manager.js';
@@ -16,7 +15,7 @@ import type { InjectionType } from './packet-builder.js';
  * or the sender failed, so that the API caller learns about errors. Stop ends a running injection.
  */
 
-const SENDER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'sender.js');
+const SENDER_SCRIPT = childScript('packet-sender.cjs', 'injector/sender.js');
 const FIRST_PACKET_TIMEOUT_MS = 10000;
 
 type SenderMessage = { type: 'sent' | 'done'; packets: number } | { type: 'error'; error: string };

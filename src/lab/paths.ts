@@ -1,8 +1,7 @@
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../common/project-root.js';
 
-/** The project's root, from the compiled location dist/src/lab/. */
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export { PROJECT_ROOT };
 
 /** The default lab file (shipped in the sources; the Vagrantfile reads it too). */
 export const DEFAULT_LAB_FILE = join(PROJECT_ROOT, 'src', 'lab', 'default-lab.yaml');

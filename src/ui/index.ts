@@ -1,20 +1,23 @@
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
+import { PROJECT_ROOT } from '../common/project-root.js';
 
 /**
  * The web UI: a single page of plain ES modules served as is (no front-end build step). The static files are
- * read from the source tree, not copied to dist: dist/src/ui/index.js → ../../../src/ui/static.
+ * read from the source tree, not copied to dist.
  */
-export const UI_STATIC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src', 'ui', 'static');
+export const UI_STATIC_DIR = join(PROJECT_ROOT, 'src', 'ui', 'static');
 
 /** Path under which the page imports cytoscape as an ES module. */
 export const CYTOSCAPE_VENDOR_PATH = '/ui/vendor/cytoscape.esm.min.mjs';
 
+/** cytoscape's ES module build, found next to its CommonJS entry (its export map lists the file for `import` only). */
 function cytoscapeFile(): string {
-  return fileURLToPath(import.meta.resolve('cytoscape/dist/cytoscape.esm.min.mjs'));
+  const main = createRequire(join(PROJECT_ROOT, 'package.json')).resolve('cytoscape');
+  return join(dirname(main), 'cytoscape.esm.min.mjs');
 }
 
 /** Serves `/` and `/ui` → `/ui/`, the page under `/ui/`, and the cytoscape module under `/ui/vendor/`. */

@@ -9,8 +9,11 @@ import type { SshConnection } from '../ssh.js';
 import type { HostRecord } from '../state.js';
 import type { LabProvider, ProviderContext, UpResult } from './provider.js';
 
-/** What the project tarball for VMs holds: the built CLI and servers, their manifests, the provision scripts. */
-const TARBALL_CONTENT = ['bin', 'dist', 'package.json', 'package-lock.json', 'provision', 'scenarios', 'native/build/Release'];
+/**
+ * What the project tarball for VMs holds: the built CLI and servers, their manifests, the provision scripts, and
+ * the UI's static files (the analyzer serves them from the source tree, see src/ui/index.ts).
+ */
+const TARBALL_CONTENT = ['bin', 'dist', 'package.json', 'package-lock.json', 'provision', 'scenarios', 'native/build/Release', 'src/ui/static'];
 
 /**
  * Lab hosts as Vagrant VMs, from the repository's Vagrantfile (which reads the same lab file, SKYDIVE_LAB).

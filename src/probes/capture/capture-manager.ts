@@ -1,5 +1,3 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
 import type { Graph, GraphListener, Node } from '../../graph/graph.js';
@@ -7,6 +5,7 @@ import type { WSMessage } from '../../common/ws-message.js';
 import type { MessageHandler, WSPeer } from '../../common/ws-peer.js';
 import { errorMessage } from '../../common/errors.js';
 import { childLogger } from '../../common/log.js';
+import { childScript } from '../../common/project-root.js';
 import {
   CAPTURE_NAMESPACE,
   FLOW_NAMESPACE,
@@ -37,7 +36,7 @@ export interface CaptureHost {
   send(namespace: string, type: string, obj?: unknown): number;
 }
 
-const WORKER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
+const WORKER_SCRIPT = childScript('capture-worker.cjs', 'probes/capture/worker.js');
 const START_TIMEOUT_MS = 15000;
 
 interface RunningCapture {

@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SkydiveError, errorMessage } from '../../common/errors.js';
+import { NATIVE_ADDON as ADDON } from '../../common/project-root.js';
 
 /**
  * A live libpcap capture (AF_PACKET, TPACKET_V3 ring) on one interface of the current network namespace, through
@@ -25,9 +24,6 @@ interface CaptureBinding {
   captureInject(handle: CaptureHandle, frame: Uint8Array): void;
   captureClose(handle: CaptureHandle): void;
 }
-
-// dist/src/probes/capture/live-session.js → <repo>/native/build/Release
-const ADDON = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'native', 'build', 'Release', 'skydive_native.node');
 
 let binding: CaptureBinding | undefined;
 
