@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { childScript } from '../src/common/project-root.js';
 import { spawnJsonChild } from '../src/probes/capture/namespace-child.js';
 import type { CaptureCountersJSON, CaptureWorkerSpec, WorkerMessage } from '../src/probes/capture/protocol.js';
 import type { Benchmark, BenchResult } from './harness.js';
@@ -26,7 +27,8 @@ import type { Benchmark, BenchResult } from './harness.js';
  */
 
 const CAPTURE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'probes', 'capture');
-const WORKER = join(CAPTURE_DIR, 'worker.js');
+/** The script the agent starts (CaptureManager): the bundle of `make build`. */
+const WORKER = childScript('capture-worker.cjs', 'probes/capture/worker.js');
 const TX = 'cbench-tx';
 const RX = 'cbench-rx';
 const TARGET_PPS = 300_000;
