@@ -13,6 +13,7 @@ export const PROJECT_ROOT = findProjectRoot(dirname(fileURLToPath(import.meta.ur
 function findProjectRoot(from: string): string {
   for (let dir = from; ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'package.json'))) return dir;
+    // no package.json above (a tree copied without it): assume the compiled modules' layout, dist/src/common
     if (dirname(dir) === dir) return join(from, '..', '..', '..');
   }
 }
