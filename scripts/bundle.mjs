@@ -3,7 +3,7 @@
 // why CommonJS: docs/architecture.md ("How the CLI is packaged"). Run by `npm run build` / `make build`.
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -11,16 +11,14 @@ const src = join(root, 'dist', 'src');
 const outdir = join(root, 'dist', 'cli');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
+// the groups the dispatcher knows, from the compiled module it is built from
+const { COMMAND_GROUPS } = await import(pathToFileURL(join(src, 'cli', 'command-groups.js')).href);
 const entryPoints = {
   skydive: join(src, 'cli', 'entries', 'skydive.js'),
-  'skydive-all': join(src, 'cli', 'entries', 'all.js'),
-  'skydive-flows': join(src, 'cli', 'entries', 'flows.js'),
-  'skydive-server': join(src, 'cli', 'entries', 'server.js'),
-  'skydive-client': join(src, 'cli', 'entries', 'client.js'),
-  'skydive-lab': join(src, 'cli', 'entries', 'lab.js'),
   'capture-worker': join(src, 'probes', 'capture', 'worker.js'),
   'packet-sender': join(src, 'injector', 'sender.js'),
 };
+for (const group of [...COMMAND_GROUPS, 'all']) entryPoints[`skydive-${group}`] = join(src, 'cli', 'entries', `${group}.js`);
 
 rmSync(outdir, { recursive: true, force: true });
 const result = await esbuild.build({

@@ -1,26 +1,20 @@
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMAND_GROUPS, commandGroupOf } from '../../../src/cli/command-groups.js';
 import { VERSION } from '../../../src/common/version.js';
 import { NATIVE_ADDON, PROJECT_ROOT, childScript } from '../../../src/common/project-root.js';
-import { REPO_ROOT, SKYDIVE_BIN } from '../../helpers/shared.js';
-
-function skydive(bin: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { REPO_ROOT, SKYDIVE_BIN, runSkydive } from '../../helpers/shared.js';
 
 describe('skydive CLI', function () {
   this.timeout(120000);
 
   it('lists every command in its help and prints its version', function () {
-    const help = skydive(SKYDIVE_BIN, '--help');
+    const help = runSkydive(['--help']);
     assert.equal(help.status, 0, help.stderr);
     for (const cmd of ['flows', 'agent', 'analyzer', 'allinone', 'client', 'lab']) assert.match(help.stdout, new RegExp(`^  ${cmd}\\b`, 'm'), cmd);
-    const version = skydive(SKYDIVE_BIN, '--version');
+    const version = runSkydive(['--version']);
     assert.equal(version.stdout.trim(), VERSION);
   });
 
@@ -39,7 +33,7 @@ describe('skydive CLI', function () {
       ['lab', 'run'],
     ];
     for (const cmd of commands) {
-      const r = skydive(SKYDIVE_BIN, ...cmd, '--help');
+      const r = runSkydive([...cmd, '--help']);
       assert.equal(r.status, 0, `${cmd.join(' ')}: ${r.stderr}`);
       assert.match(r.stdout, new RegExp(`^Usage: skydive ${cmd.join(' ')} `, 'm'), cmd.join(' '));
     }
@@ -47,7 +41,7 @@ describe('skydive CLI', function () {
 
   it('rejects an unknown command or flag with one line and exit code 2', function () {
     for (const args of [['frobnicate'], ['--bogus'], ['client', 'frobnicate']]) {
-      const r = skydive(SKYDIVE_BIN, ...args);
+      const r = runSkydive(args);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     }
@@ -59,7 +53,7 @@ describe('skydive CLI', function () {
       mkdirSync(join(dir, 'bin'));
       copyFileSync(SKYDIVE_BIN, join(dir, 'bin', 'skydive'));
       copyFileSync(join(REPO_ROOT, 'bin', 'package.json'), join(dir, 'bin', 'package.json'));
-      const r = skydive(join(dir, 'bin', 'skydive'), '--help');
+      const r = runSkydive(['--help'], join(dir, 'bin', 'skydive'));
       assert.equal(r.status, 1);
       assert.match(r.stderr, /not built yet; run `make build`/);
     } finally {

@@ -4,18 +4,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePcap } from '../../../src/flow/pcap-writer.js';
-import { SKYDIVE_BIN, sharedDir } from '../../helpers/shared.js';
+import { SKYDIVE_BIN, runSkydive, sharedDir, type CliRun } from '../../helpers/shared.js';
 import { arpFrame, ethernet, icmpFrame, ipv4, udp, udpFrame } from './frames.js';
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function skydive(...args: string[]): Run {
-  const r = spawnSync(process.execPath, [SKYDIVE_BIN, ...args], { encoding: 'utf8', timeout: 60000, maxBuffer: 256 << 20 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+function skydive(...args: string[]): CliRun {
+  return runSkydive(args);
 }
 
 interface FlowOut {
